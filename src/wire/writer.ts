@@ -1,0 +1,137 @@
+import { Name } from './name.js';
+
+/** Raised when a message would exceed the writer's size limit; the caller rolls back. */
+export class Overflow extends Error {
+  constructor() {
+    super('message too large');
+  }
+}
+
+/**
+ * Growable output buffer with RFC 1035 name compression.
+ *
+ * `limit` bounds the size: a write past it throws `Overflow` so the encoder can roll back to a
+ * mark (RRset boundary) and set TC. Compression entries added after a mark are forgotten on
+ * rollback so no pointer ever refers to bytes that were cut.
+ */
+export class WireWriter {
+  buf: Uint8Array;
+  pos = 0;
+  private readonly names = new Map<string, number>();
+  private readonly added: string[] = [];
+
+  constructor(
+    readonly limit = 65535,
+    initial = 512,
+  ) {
+    this.buf = new Uint8Array(Math.min(initial, limit));
+  }
+
+  private ensure(n: number): void {
+    const need = this.pos + n;
+    if (need > this.limit) throw new Overflow();
+    if (need > this.buf.length) {
+      const grown = new Uint8Array(Math.min(this.limit, Math.max(need, this.buf.length * 2)));
+      grown.set(this.buf.subarray(0, this.pos));
+      this.buf = grown;
+    }
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v & 0xff;
+  }
+
+  u16(v: number): void {
+    this.ensure(2);
+    this.buf[this.pos++] = (v >>> 8) & 0xff;
+    this.buf[this.pos++] = v & 0xff;
+  }
+
+  u32(v: number): void {
+    this.ensure(4);
+    this.buf[this.pos++] = (v >>> 24) & 0xff;
+    this.buf[this.pos++] = (v >>> 16) & 0xff;
+    this.buf[this.pos++] = (v >>> 8) & 0xff;
+    this.buf[this.pos++] = v & 0xff;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /**
+   * Writes a name. With `compress`, known suffixes become pointers and new suffixes are
+   * remembered. `canonical` lower-cases (DNSSEC canonical form) and never compresses.
+   */
+  name(name: Name, compress = true, canonical = false): void {
+    const labels = canonical ? name.lowerLabels : name.labels;
+    if (!compress || canonical) {
+      for (const l of labels) this.label(l);
+      this.u8(0);
+      return;
+    }
+    const lower = name.lowerLabels;
+    for (let i = 0; i < labels.length; i++) {
+      const key = suffixKey(lower, i);
+      const at = this.names.get(key);
+      if (at !== undefined) {
+        this.u16(0xc000 | at);
+        return;
+      }
+      if (this.pos < 0x4000) {
+        this.names.set(key, this.pos);
+        this.added.push(key);
+      }
+      this.label(labels[i]!);
+    }
+    this.u8(0);
+  }
+
+  private label(l: string): void {
+    this.ensure(l.length + 1);
+    this.buf[this.pos++] = l.length;
+    for (let i = 0; i < l.length; i++) this.buf[this.pos++] = l.charCodeAt(i);
+  }
+
+  /** Current position, to roll back to with `rollback`. */
+  mark(): number {
+    return this.pos;
+  }
+
+  rollback(mark: number): void {
+    this.pos = mark;
+    while (this.added.length > 0) {
+      const key = this.added[this.added.length - 1]!;
+      const at = this.names.get(key);
+      if (at === undefined || at < mark) break;
+      this.names.delete(key);
+      this.added.pop();
+    }
+  }
+
+  /** Reserves a u16 (e.g. RDLENGTH) to fill in later with `patch16`. */
+  reserve16(): number {
+    this.u16(0);
+    return this.pos - 2;
+  }
+
+  patch16(at: number, v: number): void {
+    this.buf[at] = (v >>> 8) & 0xff;
+    this.buf[at + 1] = v & 0xff;
+  }
+
+  /** A copy of what was written. */
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+}
+
+function suffixKey(lower: readonly string[], from: number): string {
+  // Length-prefixed labels make the key unambiguous without escaping.
+  let k = '';
+  for (let i = from; i < lower.length; i++) k += String.fromCharCode(lower[i]!.length) + lower[i];
+  return k;
+}
