@@ -48,7 +48,8 @@ export class WireReader {
   /** A copy of the next `n` bytes. */
   bytes(n: number): Uint8Array {
     this.need(n, `${n}-byte field`);
-    const out = this.buf.slice(this.pos, this.pos + n);
+    // Uint8Array's slice copies even when buf is a Buffer (whose own slice is a view).
+    const out = Uint8Array.prototype.slice.call(this.buf, this.pos, this.pos + n);
     this.pos += n;
     return out;
   }
