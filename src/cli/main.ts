@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// The `portcullis` command line. Exit codes: 0 success, 1 invalid input, 2 runtime failure.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { serveCommand, EXIT_RUNTIME } from './serve.js';
+import { checkConfigCommand } from './check-config.js';
+
+function packageVersion(): string {
+  try {
+    // dist/src/cli/main.js → package.json three folders up.
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/**
+ * Imports a module that may not be in this build yet (other commands land separately).
+ * Only "this module is missing" is tolerated; any other failure is a real error.
+ */
+async function optionalModule<T>(spec: string): Promise<T | undefined> {
+  try {
+    return (await import(spec)) as T;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes(spec.replace('./', '/'))) return undefined;
+    throw e;
+  }
+}
+
+export async function buildProgram(): Promise<Command> {
+  const program = new Command('portcullis')
+    .description('A hardened DNS server: authoritative, recursive, monitored, audited.')
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('run the server in the foreground (JSON log on stderr; SIGHUP reloads; SIGTERM/SIGINT drain and exit)')
+    .option('-c, --config <file>', 'config file (default: the embedded loopback-only config on 127.0.0.1:5353)')
+    .action(async (o: { config?: string }) => {
+      process.exitCode = await serveCommand({ config: o.config });
+    });
+
+  program
+    .command('check-config')
+    .description('validate a config file; errors as FILE:LINE:COL: message')
+    .argument('<file>', 'config file')
+    .option('--explain', 'also print the query pipeline')
+    .action(async (file: string, o: { explain?: boolean }) => {
+      process.exitCode = await checkConfigCommand(file, o, { stdout: process.stdout, stderr: process.stderr });
+    });
+
+  program
+    .command('check-zone')
+    .description('parse and check a zone file like named-checkzone; errors as FILE:LINE:COL: message')
+    .argument('<origin>', 'zone name')
+    .argument('<file>', 'zone file')
+    .action(async (origin: string, file: string) => {
+      type M = { checkZoneCommand(o: string, f: string, out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> };
+      const mod = await optionalModule<M>('./check-zone.js');
+      if (!mod) {
+        process.stderr.write('check-zone is not available in this build\n');
+        process.exitCode = EXIT_RUNTIME;
+        return;
+      }
+      process.exitCode = await mod.checkZoneCommand(origin, file, { stdout: process.stdout, stderr: process.stderr });
+    });
+
+  // Commands registered by their own modules when present: audit, ctl.
+  const audit = await optionalModule<{ registerAuditCommand(p: Command): void }>('./audit.js');
+  audit?.registerAuditCommand(program);
+  const ctl = await optionalModule<{ registerCtlCommand(p: Command): void }>('./ctl.js');
+  ctl?.registerCtlCommand(program);
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const program = await buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version are successes; bad arguments are invalid input (1).
+      process.exitCode = e.exitCode === 0 ? 0 : 1;
+      return;
+    }
+    process.stderr.write(`portcullis: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = EXIT_RUNTIME;
+  }
+}
+
+await main();

@@ -1,0 +1,164 @@
+// `portcullis serve`: runs in the foreground until SIGTERM/SIGINT; SIGHUP reloads.
+import cluster, { type Worker } from 'node:cluster';
+import { ConfigError, DEFAULT_CONFIG_TEXT, formatIssue, loadConfig, parseConfigText, type Config } from '../server/config.js';
+import { createLogger, type Logger } from '../server/log.js';
+import { BindError, PortcullisServer } from '../server/server.js';
+import type { Step } from '../transport/handler.js';
+
+export interface ServeOptions {
+  config?: string;
+  /** Extra pipeline steps (tests). */
+  steps?: Step[];
+  stderr?: { write(s: string): unknown };
+}
+
+/** Exit codes (CONTRACT.md): 0 success, 1 invalid input, 2 runtime failure. */
+export const EXIT_OK = 0;
+export const EXIT_INVALID = 1;
+export const EXIT_RUNTIME = 2;
+
+type WorkerMessage = { type: 'ready'; addresses: string[] } | { type: 'bind-failed'; message: string };
+
+/** Runs the server; resolves with the process exit code once it has stopped. */
+export async function serveCommand(opts: ServeOptions = {}): Promise<number> {
+  const stderr = opts.stderr ?? process.stderr;
+  let config: Config;
+  try {
+    config = opts.config ? await loadConfig(opts.config) : parseConfigText(DEFAULT_CONFIG_TEXT, '<embedded default>');
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const i of e.issues) stderr.write(formatIssue(i) + '\n');
+    return EXIT_INVALID;
+  }
+  const logger = createLogger({ level: config.log.level });
+  if (!opts.config) logger.info('no --config: embedded default (127.0.0.1:5353, recursion for loopback clients)');
+  if (config.resolver) logger.warn('recursion is not built yet: queries outside our zones are answered REFUSED');
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, logger);
+  return runServer(config, opts, logger);
+}
+
+async function runServer(config: Config, opts: ServeOptions, logger: Logger): Promise<number> {
+  const inWorker = cluster.isWorker;
+  const server = await PortcullisServer.create({ config, configFile: opts.config, logger, steps: opts.steps });
+  try {
+    await server.bind();
+  } catch (e) {
+    if (!(e instanceof BindError)) throw e;
+    logger.fatal({ listen: e.address.text, proto: e.proto, code: e.code }, e.message);
+    if (inWorker) process.send?.({ type: 'bind-failed', message: e.message } satisfies WorkerMessage);
+    return EXIT_RUNTIME;
+  }
+  try {
+    logger.info(server.dropPrivileges());
+  } catch (e) {
+    logger.fatal({ err: e }, `cannot drop privileges: ${(e as Error).message}`);
+    await server.stop(0);
+    return EXIT_RUNTIME;
+  }
+  const addresses = server.boundAddresses;
+  if (inWorker) {
+    process.send?.({ type: 'ready', addresses } satisfies WorkerMessage);
+    logger.info({ worker: cluster.worker?.id, listen: addresses }, 'worker ready');
+  } else logger.info({ listen: addresses, zones: server.zones.size, workers: 1 }, 'ready');
+
+  return new Promise<number>((resolve) => {
+    const onHup = () => {
+      logger.info('SIGHUP: reloading');
+      server.reload().catch((err) => logger.error({ err }, 'reload failed'));
+    };
+    const onStop = (sig: string) => {
+      logger.info({ signal: sig }, 'draining');
+      process.off('SIGHUP', onHup);
+      server.stop().then(
+        () => {
+          logger.info('stopped');
+          resolve(EXIT_OK);
+        },
+        (err) => {
+          logger.error({ err }, 'error while stopping');
+          resolve(EXIT_RUNTIME);
+        },
+      );
+    };
+    process.on('SIGHUP', onHup);
+    process.once('SIGTERM', onStop);
+    process.once('SIGINT', onStop);
+    // In a worker the primary asks for shutdown with a message (signals go to the primary).
+    if (inWorker) process.on('message', (m: unknown) => (m === 'shutdown' ? onStop('shutdown') : m === 'reload' ? onHup() : undefined));
+  });
+}
+
+/**
+ * `workers: N`: the primary forks N workers that run the same server. Listening sockets are
+ * created by the primary and shared (node:cluster): every worker reads the same UDP socket
+ * (the kernel gives each datagram to one of them); TCP connections are accepted by the
+ * primary and handed to workers round-robin.
+ */
+async function runPrimary(config: Config, logger: Logger): Promise<number> {
+  const n = config.workers;
+  const ready = new Set<number>();
+  let stopping = false;
+  let failed = false;
+  let restarts = 0;
+  return new Promise<number>((resolve) => {
+    const finish = (code: number) => {
+      process.off('SIGHUP', onHup);
+      resolve(code);
+    };
+    const stopAll = (code: number) => {
+      if (stopping) return;
+      stopping = true;
+      const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
+      if (live.length === 0) return finish(code);
+      let left = live.length;
+      for (const w of live) {
+        w.once('exit', () => --left === 0 && finish(failed ? EXIT_RUNTIME : code));
+        w.send('shutdown');
+      }
+    };
+    const fork = () => {
+      const w = cluster.fork();
+      w.on('message', (m: WorkerMessage) => {
+        if (m.type === 'ready') {
+          ready.add(w.id);
+          if (ready.size === n) {
+            logger.info({ listen: m.addresses, workers: n }, 'ready');
+            try {
+              // The primary holds the shared sockets; after they are bound it needs no root either.
+              if (config.user && process.getuid?.() === 0) {
+                process.setgroups?.([]);
+                process.setuid!(config.user);
+              }
+            } catch (err) {
+              logger.warn({ err }, 'primary could not drop privileges');
+            }
+          }
+        } else if (m.type === 'bind-failed') {
+          failed = true;
+          stopAll(EXIT_RUNTIME);
+        }
+      });
+      w.on('exit', (code, signal) => {
+        ready.delete(w.id);
+        if (stopping) return;
+        if (code === EXIT_RUNTIME || code === EXIT_INVALID) {
+          failed = true;
+          logger.fatal({ worker: w.id, code }, 'worker failed to start');
+          return stopAll(code);
+        }
+        // A crashed worker is replaced, a bounded number of times.
+        logger.error({ worker: w.id, code, signal }, 'worker died');
+        if (++restarts > 10) return stopAll(EXIT_RUNTIME);
+        fork();
+      });
+    };
+    const onHup = () => {
+      logger.info('SIGHUP: reloading workers');
+      for (const w of Object.values(cluster.workers ?? {})) w?.send('reload');
+    };
+    process.on('SIGHUP', onHup);
+    process.once('SIGTERM', () => stopAll(EXIT_OK));
+    process.once('SIGINT', () => stopAll(EXIT_OK));
+    for (let i = 0; i < n; i++) fork();
+  });
+}

@@ -1,0 +1,108 @@
+// Loading zones for serving: readZoneFile → checkZone → buildZone, without blocking the event
+// loop for long (records are collected in chunks with a yield between them).
+import { stat } from 'node:fs/promises';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { Name, type ResourceRecord } from '../wire/index.js';
+import { readZoneFile, ZoneError, warningText, type ZoneWarning } from '../zone/parser.js';
+import { buildZone, type Zone } from '../zone/zone.js';
+import type { ZoneConfig } from './config.js';
+
+/** Records parsed between two yields to the event loop. */
+const CHUNK = 4096;
+
+export interface ZoneLoad {
+  readonly name: string;
+  readonly file: string;
+  /** Identifies the file version that was read (mtime, size, inode). */
+  readonly signature: string;
+  readonly zone?: Zone;
+  readonly errors: string[];
+  readonly warnings: string[];
+  readonly ms: number;
+}
+
+type CheckZone = (origin: Name, records: ResourceRecord[]) => { errors: unknown[]; warnings: unknown[] };
+let checkZoneFn: CheckZone | null | undefined;
+
+/** The semantic checks (src/zone/checks.ts), when that module is present in this build. */
+async function getCheckZone(): Promise<CheckZone | null> {
+  if (checkZoneFn !== undefined) return checkZoneFn;
+  const spec = '../zone/checks.js';
+  try {
+    const mod = (await import(spec)) as { checkZone?: CheckZone };
+    checkZoneFn = mod.checkZone ?? null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    checkZoneFn = null;
+  }
+  return checkZoneFn;
+}
+
+export function zoneOrigin(name: string): Name {
+  return Name.parse(name.endsWith('.') ? name : name + '.');
+}
+
+export async function fileSignature(file: string): Promise<string> {
+  try {
+    const s = await stat(file);
+    return `${s.mtimeMs}:${s.size}:${s.ino}`;
+  } catch (e) {
+    return `missing:${(e as NodeJS.ErrnoException).code ?? ''}`;
+  }
+}
+
+function text(e: unknown): string {
+  if (e instanceof ZoneError) return e.message;
+  if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);
+  return String(e);
+}
+
+/** Loads one primary zone. Never throws: problems come back in `errors` (and no `zone`). */
+export async function loadZone(zc: ZoneConfig): Promise<ZoneLoad> {
+  const started = performance.now();
+  const file = zc.file!;
+  const signature = await fileSignature(file);
+  const errors: string[] = [];
+  const warnings: ZoneWarning[] = [];
+  const done = (zone?: Zone): ZoneLoad => ({
+    name: zc.name,
+    file,
+    signature,
+    zone,
+    errors,
+    warnings: warnings.map(warningText),
+    ms: Math.round(performance.now() - started),
+  });
+  let origin: Name;
+  try {
+    origin = zoneOrigin(zc.name);
+  } catch (e) {
+    errors.push(`bad zone name "${zc.name}": ${text(e)}`);
+    return done();
+  }
+  const records: ResourceRecord[] = [];
+  try {
+    let n = 0;
+    for await (const rr of readZoneFile(file, { origin, warnings, onError: (e) => void errors.push(e.message) })) {
+      records.push(rr);
+      if (++n % CHUNK === 0) await yieldToLoop();
+    }
+  } catch (e) {
+    errors.push(text(e));
+  }
+  if (errors.length) return done();
+  const check = await getCheckZone();
+  if (check) {
+    const r = check(origin, records);
+    errors.push(...r.errors.map(text));
+    for (const w of r.warnings) warnings.push(typeof w === 'object' && w && 'line' in w ? (w as ZoneWarning) : { file, line: 0, col: 0, message: text(w) });
+    if (errors.length) return done();
+  }
+  await yieldToLoop();
+  try {
+    return done(buildZone(origin, records));
+  } catch (e) {
+    errors.push(text(e));
+    return done();
+  }
+}
