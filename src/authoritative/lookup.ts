@@ -1,0 +1,227 @@
+import { Name, Rcode, RRType, type ResourceRecord } from '../wire/index.js';
+import { NodeFlag, type RRset, type Zone, type ZoneNode } from '../zone/zone.js';
+import type { ZoneSet } from './zone-set.js';
+
+/**
+ * How an answer ended (the last step of a CNAME/DNAME chain decides):
+ * - `answer`: the data asked for; `nodata`: the name exists, not with that type;
+ * - `nxdomain`: the name does not exist; `referral`: the name is below a cut (NS in authority);
+ * - `cname`: a chain we stop following (target outside our zones, a loop, or too long);
+ * - `yxdomain`: DNAME substitution made a name longer than 255 octets (RFC 6672 §2.2);
+ * - `notauth`: the name is not in the zone given (REFUSED).
+ */
+export type AnswerKind = 'answer' | 'nodata' | 'nxdomain' | 'referral' | 'cname' | 'yxdomain' | 'notauth';
+
+export interface Answer {
+  readonly kind: AnswerKind;
+  readonly rcode: number;
+  readonly aa: boolean;
+  readonly answer: readonly ResourceRecord[];
+  readonly authority: readonly ResourceRecord[];
+  readonly additional: readonly ResourceRecord[];
+  /** The zone the query started in. */
+  readonly zone: Zone;
+  /** Some data was synthesized from a wildcard (DNSSEC will need the closest-encloser proof). */
+  readonly wildcard: boolean;
+  /** CNAME/DNAME steps followed. */
+  readonly chain: number;
+}
+
+export interface LookupOptions {
+  /** DNSSEC OK: RRSIGs go along with the RRsets they cover (NSEC proofs are not done yet). */
+  do?: boolean;
+  /** Other zones served here: CNAME/DNAME chains are followed into them. */
+  zones?: ZoneSet;
+  /** Most CNAME/DNAME steps followed (default 16, as BIND's chain limit). */
+  maxChain?: number;
+  /**
+   * Policy for qtype ANY: which of the node's RRsets to return (RFC 8482 minimal ANY plugs in
+   * here). Default: every RRset at the node except RRSIG (sent with DO alongside each set).
+   */
+  anyPolicy?: (sets: readonly RRset[], node: ZoneNode) => readonly RRset[];
+}
+
+export const DEFAULT_MAX_CHAIN = 16;
+
+/** Section builder for one lookup. */
+class Sections {
+  readonly answer: ResourceRecord[] = [];
+  readonly authority: ResourceRecord[] = [];
+  readonly additional: ResourceRecord[] = [];
+  /** RRsets already placed, so additional processing never repeats one. */
+  private readonly placed = new Set<RRset>();
+  wildcard = false;
+
+  constructor(readonly dnssec: boolean) {}
+
+  /** Adds `set` (owner replaced by `owner` when synthesizing from a wildcard) plus its RRSIGs. */
+  add(section: ResourceRecord[], set: RRset, owner?: Name): void {
+    // A chain can pass the same DNAME twice; one copy is enough. Wildcard sets are exempt:
+    // each expansion has its own owner.
+    if (owner === undefined) {
+      if (this.placed.has(set)) return;
+      this.placed.add(set);
+    }
+    pushRecords(section, set.records, owner);
+    if (this.dnssec && set.sigs) pushRecords(section, set.sigs, owner);
+  }
+
+  addAdditional(set: RRset): void {
+    if (!set.additional) return;
+    for (const a of set.additional) if (!this.placed.has(a)) this.add(this.additional, a);
+  }
+}
+
+function pushRecords(out: ResourceRecord[], records: readonly ResourceRecord[], owner: Name | undefined): void {
+  if (owner === undefined) {
+    for (const rr of records) out.push(rr);
+    return;
+  }
+  for (const rr of records) out.push({ name: owner, type: rr.type, class: rr.class, ttl: rr.ttl, data: rr.data });
+}
+
+/** Result of one step of the chain: how it ended, or the name to continue with. */
+interface StepResult {
+  kind: AnswerKind;
+  next?: Name;
+}
+
+/**
+ * Answers `qname`/`qtype` from `zone` following RFC 1034 §4.3.2 with the RFC 2308 negative
+ * answers, RFC 4592 wildcards, RFC 6672 DNAME and RFC 2181 §10 CNAME rules.
+ *
+ * Deterministic: the result depends only on the zones, qname (as given, case included: it is
+ * the owner of synthesized records), qtype and `do`, so a caller may cache it per that key.
+ */
+export function lookup(zone: Zone, qname: Name, qtype: number, opts: LookupOptions = {}): Answer {
+  const s = new Sections(opts.do === true);
+  const maxChain = opts.maxChain ?? DEFAULT_MAX_CHAIN;
+  if (!zone.contains(qname)) {
+    return { kind: 'notauth', rcode: Rcode.REFUSED, aa: false, answer: [], authority: [], additional: [], zone, wildcard: false, chain: 0 };
+  }
+  let current = zone;
+  let name = qname;
+  let chain = 0;
+  let aa = true;
+  let rcode: number = Rcode.NOERROR;
+  let kind: AnswerKind;
+  const visited = new Set<string>();
+  for (;;) {
+    visited.add(name.key);
+    const r = step(current, name, qtype, s, opts);
+    kind = r.kind;
+    if (kind === 'referral' && chain === 0) aa = false;
+    if (kind === 'nxdomain') rcode = Rcode.NXDOMAIN;
+    else if (kind === 'yxdomain') rcode = Rcode.YXDOMAIN;
+    if (!r.next) break;
+    // Follow the chain (RFC 1034 §4.3.2 step 3a), but only inside zones we serve, never in a
+    // circle, and never further than maxChain steps.
+    const next = r.next;
+    const into = opts.zones ? opts.zones.find(next, current.class) : current.contains(next) ? current : undefined;
+    if (!into || visited.has(next.key) || chain + 1 > maxChain) {
+      kind = 'cname';
+      break;
+    }
+    chain++;
+    current = into;
+    name = next;
+  }
+  return { kind, rcode, aa, answer: s.answer, authority: s.authority, additional: s.additional, zone, wildcard: s.wildcard, chain };
+}
+
+/** One name in one zone: RFC 1034 §4.3.2 steps 3a-3c. */
+function step(zone: Zone, name: Name, qtype: number, s: Sections, opts: LookupOptions): StepResult {
+  const enc = zone.closestEncloser(name)!;
+  let node = enc.node;
+  // A cut or DNAME above the closest encloser wins over anything below it (occluded data).
+  const cut = node.above;
+  if (cut) return redirect(zone, cut, name, qtype, s);
+  if (node.flags & NodeFlag.DELEGATION) {
+    // DS (and, later, NSEC) at a cut is parent-side data, answered authoritatively here.
+    if (enc.exact && qtype === RRType.DS) return exactMatch(zone, node, name, qtype, s, opts, false);
+    return referral(node, s);
+  }
+  if (enc.exact) return exactMatch(zone, node, name, qtype, s, opts, false);
+  if (node.flags & NodeFlag.DNAME) return dname(zone, node, name, qtype, s);
+  // RFC 4592 §3.3.1: only the wildcard child of the closest encloser may synthesize; an empty
+  // non-terminal on the way is a closest encloser itself, so it blocks wildcards above it.
+  const wild = node.wild;
+  if (wild) {
+    s.wildcard = true;
+    node = wild;
+    if (node.flags & NodeFlag.DELEGATION) return referral(node, s);
+    return exactMatch(zone, node, name, qtype, s, opts, true);
+  }
+  s.authority.push(zone.negativeSoa);
+  return { kind: 'nxdomain' };
+}
+
+/** The closest encloser lies below a cut or DNAME at `cut`: referral or DNAME synthesis. */
+function redirect(zone: Zone, cut: ZoneNode, name: Name, qtype: number, s: Sections): StepResult {
+  if (cut.flags & NodeFlag.DELEGATION) return referral(cut, s);
+  return dname(zone, cut, name, qtype, s);
+}
+
+/** Name found (or synthesized from a wildcard when `synth`): answer, CNAME, or NODATA. */
+function exactMatch(zone: Zone, node: ZoneNode, name: Name, qtype: number, s: Sections, opts: LookupOptions, synth: boolean): StepResult {
+  const owner = synth ? name : undefined;
+  if (qtype === RRType.ANY && node.rrsets.length > 0) {
+    const sets = opts.anyPolicy ? opts.anyPolicy(node.rrsets, node) : node.rrsets;
+    let any = false;
+    for (const set of sets) {
+      if (set.type === RRType.RRSIG) continue;
+      s.add(s.answer, set, owner);
+      any = true;
+    }
+    if (any) {
+      for (const set of sets) s.addAdditional(set);
+      return { kind: 'answer' };
+    }
+  }
+  const set = node.getRRset(qtype);
+  if (set) {
+    s.add(s.answer, set, owner);
+    s.addAdditional(set);
+    return { kind: 'answer' };
+  }
+  const cname = node.getRRset(RRType.CNAME);
+  if (cname) {
+    s.add(s.answer, cname, owner);
+    return { kind: 'cname', next: (cname.records[0]!.data as { target: Name }).target };
+  }
+  s.authority.push(zone.negativeSoa);
+  return { kind: 'nodata' };
+}
+
+/** Referral to the zone cut at `cut` (RFC 1034 §4.3.2 step 3b): NS in authority, glue. */
+function referral(cut: ZoneNode, s: Sections): StepResult {
+  const ns = cut.getRRset(RRType.NS)!;
+  s.add(s.authority, ns);
+  if (s.dnssec) {
+    // A signed referral carries the DS set (RFC 4035 §3.1.4); its absence needs NSEC (later).
+    const ds = cut.getRRset(RRType.DS);
+    if (ds) s.add(s.authority, ds);
+  }
+  s.addAdditional(ns);
+  return { kind: 'referral' };
+}
+
+/**
+ * DNAME substitution (RFC 6672 §2.2, §3): the DNAME, then a CNAME synthesized at the query
+ * name with the DNAME's TTL, then the chain continues at the substituted name.
+ */
+function dname(zone: Zone, node: ZoneNode, name: Name, qtype: number, s: Sections): StepResult {
+  const set = node.getRRset(RRType.DNAME)!;
+  s.add(s.answer, set);
+  const rr = set.records[0]!;
+  let target: Name;
+  try {
+    target = name.replaceSuffix(node.name, (rr.data as { target: Name }).target);
+  } catch (e) {
+    if (e instanceof RangeError) return { kind: 'yxdomain' };
+    throw e;
+  }
+  s.answer.push({ name, type: RRType.CNAME, class: zone.class, ttl: rr.ttl, data: { target } });
+  if (qtype === RRType.CNAME) return { kind: 'answer' };
+  return { kind: 'cname', next: target };
+}

@@ -1,0 +1,108 @@
+import { Name, RRType, type ResourceRecord } from '../wire/index.js';
+import { NodeFlag, type RRset, type ZoneNode } from './zone.js';
+
+/**
+ * Runs once per load, after every record is in the tree (DESIGN.md "Authoritative"): puts the
+ * nodes in canonical order, links parents, marks the apex, delegations, DNAMEs and wildcards,
+ * points occluded nodes at the cut above them, hangs RRSIGs on the sets they cover and
+ * precomputes the additional-section targets (glue for NS, addresses for MX and SRV).
+ * Returns the nodes in canonical order. Nothing here allocates per query later.
+ */
+export function compile(origin: Name, byKey: Map<string, ZoneNode>): ZoneNode[] {
+  const nodes = Array.from(byKey.values());
+  // Canonical order (RFC 4034 §6.1) puts every ancestor before its descendants, so one pass
+  // in this order sees each parent finished before its children.
+  nodes.sort((a, b) => a.name.compare(b.name));
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    node.index = i;
+    let flags = 0;
+    if (node.name.labelCount === origin.labelCount) flags |= NodeFlag.APEX;
+    else {
+      const parent = byKey.get(node.name.parent().key);
+      node.parent = parent;
+      if (parent) {
+        node.above = parent.above ?? ((parent.flags & (NodeFlag.DELEGATION | NodeFlag.DNAME)) !== 0 ? parent : undefined);
+        if (node.name.lowerLabels[0] === '*') {
+          flags |= NodeFlag.WILDCARD;
+          parent.wild = node;
+        }
+      }
+      if (node.getRRset(RRType.NS)) flags |= NodeFlag.DELEGATION;
+    }
+    if (node.getRRset(RRType.DNAME)) flags |= NodeFlag.DNAME;
+    node.flags = flags;
+    attachSigs(node);
+  }
+  for (const node of nodes) {
+    if (node.above) continue; // occluded data is never answered from, so needs no targets
+    for (const set of node.rrsets) {
+      if (set.type === RRType.NS || set.type === RRType.MX || set.type === RRType.SRV) {
+        set.additional = targetsOf(set, byKey, set.type === RRType.NS);
+      }
+    }
+  }
+  return nodes;
+}
+
+/** A/AAAA sets of the in-zone targets of an NS, MX or SRV set; `glue` admits occluded data. */
+function targetsOf(set: RRset, byKey: Map<string, ZoneNode>, glue: boolean): RRset[] | undefined {
+  let out: RRset[] | undefined;
+  for (const rr of set.records) {
+    const target = targetName(rr);
+    if (!target) continue;
+    const node = byKey.get(target.key);
+    if (!node || (!glue && !node.isAuthoritative)) continue;
+    for (const type of [RRType.A, RRType.AAAA]) {
+      const addr = node.getRRset(type);
+      if (addr && !(out ??= []).includes(addr)) out.push(addr);
+    }
+  }
+  return out;
+}
+
+/**
+ * The name an NS, MX or SRV record points at. Works on decoded data (`target`, `exchange`) and
+ * on opaque SRV RDATA (priority, weight, port, then an uncompressed name).
+ */
+export function targetName(rr: ResourceRecord): Name | undefined {
+  const d = rr.data as unknown;
+  if (d instanceof Uint8Array) {
+    if (rr.type !== RRType.SRV || d.length < 7) return undefined;
+    try {
+      const { name, next } = Name.fromWire(d, 6, d.length);
+      return next === d.length ? name : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof d !== 'object' || d === null) return undefined;
+  const o = d as { target?: unknown; exchange?: unknown };
+  const n = rr.type === RRType.MX ? o.exchange : o.target;
+  return n instanceof Name ? n : undefined;
+}
+
+/** The type an RRSIG covers: `typeCovered` of decoded data, or the first two opaque bytes. */
+export function coveredType(rr: ResourceRecord): number | undefined {
+  const d = rr.data as unknown;
+  if (d instanceof Uint8Array) return d.length >= 2 ? (d[0]! << 8) | d[1]! : undefined;
+  if (typeof d === 'object' && d !== null) {
+    const t = (d as { typeCovered?: unknown }).typeCovered;
+    return typeof t === 'number' ? t : undefined;
+  }
+  return undefined;
+}
+
+function attachSigs(node: ZoneNode): void {
+  const sigSet = node.getRRset(RRType.RRSIG);
+  if (!sigSet) return;
+  const byType = new Map<number, ResourceRecord[]>();
+  for (const rr of sigSet.records) {
+    const t = coveredType(rr);
+    if (t === undefined) continue;
+    let list = byType.get(t);
+    if (!list) byType.set(t, (list = []));
+    list.push(rr);
+  }
+  for (const set of node.rrsets) if (set.type !== RRType.RRSIG) set.sigs = byType.get(set.type);
+}

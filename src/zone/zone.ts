@@ -1,0 +1,279 @@
+import { encodeRdata, isMetaType, Name, RRType, typeToString, recordToText, type ResourceRecord, type SoaData } from '../wire/index.js';
+import { compile } from './compile.js';
+
+/**
+ * One RRset of a zone: every record shares the owner Name object, class and TTL (RFC 2181 §5.2:
+ * a set with mixed TTLs is loaded with the first TTL seen, as BIND does).
+ */
+export interface RRset {
+  readonly name: Name;
+  readonly type: number;
+  readonly class: number;
+  readonly ttl: number;
+  readonly records: readonly ResourceRecord[];
+  /**
+   * Set by compile() for NS, MX and SRV sets: the A/AAAA RRsets of their targets inside this zone
+   * (for NS also glue below cuts; for MX/SRV authoritative data only). Undefined when none.
+   */
+  additional: readonly RRset[] | undefined;
+  /** Set by compile(): the RRSIGs at this owner covering this type (DNSSEC, sent with DO). */
+  sigs: readonly ResourceRecord[] | undefined;
+}
+
+/** Bits of ZoneNode.flags, set by compile(). */
+export const NodeFlag = {
+  /** The zone apex. */
+  APEX: 1,
+  /** NS below the apex: a zone cut, the parent side (NS, DS, NSEC) lives here. */
+  DELEGATION: 2,
+  /** Owns a DNAME: names below it are redirected (RFC 6672). */
+  DNAME: 4,
+  /** First label is `*` (RFC 4592 wildcard domain name). */
+  WILDCARD: 8,
+} as const;
+
+/**
+ * A node of the zone tree, one per name that owns data, plus one per empty non-terminal.
+ * Kept small on purpose (one object and one small array per name) so a 1M-name zone fits.
+ */
+export class ZoneNode {
+  /** RRsets in ascending type order; empty for an empty non-terminal (RFC 4592 §2.2.2). */
+  rrsets: RRset[] = [];
+  flags = 0;
+  /** The node one label up (undefined at the apex). */
+  parent: ZoneNode | undefined = undefined;
+  /**
+   * The topmost strict ancestor that is a delegation (below the apex) or owns a DNAME: when set,
+   * this node's data is occluded and a lookup is answered by that node instead.
+   */
+  above: ZoneNode | undefined = undefined;
+  /** The `*` child of this node, the source of synthesis when this node is the closest encloser. */
+  wild: ZoneNode | undefined = undefined;
+  /** Position in canonical order (RFC 4034 §6.1), for NSEC chains. */
+  index = -1;
+
+  constructor(readonly name: Name) {}
+
+  get isEmptyNonTerminal(): boolean {
+    return this.rrsets.length === 0;
+  }
+
+  get isDelegation(): boolean {
+    return (this.flags & NodeFlag.DELEGATION) !== 0;
+  }
+
+  /** True when this node's data is authoritative: not below a cut or DNAME and not a cut itself. */
+  get isAuthoritative(): boolean {
+    return this.above === undefined && (this.flags & NodeFlag.DELEGATION) === 0;
+  }
+
+  getRRset(type: number): RRset | undefined {
+    const sets = this.rrsets;
+    for (let i = 0; i < sets.length; i++) if (sets[i]!.type === type) return sets[i];
+    return undefined;
+  }
+}
+
+/** Where a name falls in the tree: the deepest existing node at or above it. */
+export interface Encloser {
+  readonly node: ZoneNode;
+  /** The node is the name itself. */
+  readonly exact: boolean;
+}
+
+export class ZoneBuildError extends Error {
+  constructor(origin: Name, reason: string) {
+    super(`zone ${origin}: ${reason}`);
+    this.name = 'ZoneBuildError';
+  }
+}
+
+/** Immutable compiled zone. Build with buildZone(). */
+export class Zone {
+  readonly soa: ResourceRecord<SoaData>;
+  /** The SOA as it goes into negative answers: TTL = min(SOA TTL, MINIMUM) (RFC 2308 §5). */
+  readonly negativeSoa: ResourceRecord<SoaData>;
+  readonly class: number;
+  readonly apex: ZoneNode;
+  /** Nodes in canonical order (RFC 4034 §6.1); the apex first. */
+  readonly nodes: readonly ZoneNode[];
+
+  /** @internal use buildZone() */
+  constructor(
+    readonly origin: Name,
+    private readonly byKey: Map<string, ZoneNode>,
+    nodes: ZoneNode[],
+    readonly recordCount: number,
+  ) {
+    this.nodes = nodes;
+    this.apex = byKey.get(origin.key)!;
+    const soaSet = this.apex.getRRset(RRType.SOA)!;
+    this.soa = soaSet.records[0]!;
+    this.class = this.soa.class;
+    const min = Math.min(this.soa.ttl, this.soa.data.minimum);
+    this.negativeSoa = min === this.soa.ttl ? this.soa : { ...this.soa, ttl: min };
+  }
+
+  get serial(): number {
+    return this.soa.data.serial;
+  }
+
+  get nodeCount(): number {
+    return this.nodes.length;
+  }
+
+  /** The node of exactly this name (an empty non-terminal counts), or undefined. */
+  getNode(name: Name): ZoneNode | undefined {
+    return this.byKey.get(name.key);
+  }
+
+  /** True when `name` is the origin or below it. */
+  contains(name: Name): boolean {
+    return name.isSubdomainOf(this.origin);
+  }
+
+  /**
+   * The closest encloser of `name` (RFC 4592 §3.3.1): the deepest existing node at or above it.
+   * Undefined only when `name` is outside the zone. Does not look at cuts; lookup() does.
+   */
+  closestEncloser(name: Name): Encloser | undefined {
+    if (!name.isSubdomainOf(this.origin)) return undefined;
+    const depth = name.labelCount - this.origin.labelCount;
+    const keys = ancestorKeys(name, depth + 1);
+    // Bottom-up: an exact hit costs one map lookup; the apex (keys[depth]) always exists.
+    for (let i = 0; i < depth; i++) {
+      const node = this.byKey.get(keys[i]!);
+      if (node) return { node, exact: i === 0 };
+    }
+    return { node: this.apex, exact: depth === 0 };
+  }
+
+  /** Every RRset in canonical name order, types ascending within a name. */
+  *rrsets(): IterableIterator<RRset> {
+    for (const node of this.nodes) yield* node.rrsets;
+  }
+
+  /** Every record in canonical name order (for AXFR and printing). */
+  *records(): IterableIterator<ResourceRecord> {
+    for (const node of this.nodes) for (const set of node.rrsets) yield* set.records;
+  }
+
+  [Symbol.iterator](): IterableIterator<ResourceRecord> {
+    return this.records();
+  }
+}
+
+/**
+ * Canonical keys of `name` and its ancestors: result[i] is the key of name.parent(i), for the
+ * first `count` of them. Slices of one string when the name has no escapes (the common case).
+ */
+export function ancestorKeys(name: Name, count = name.labelCount + 1): string[] {
+  const key = name.key;
+  const out: string[] = [];
+  if (count <= 0) return out;
+  if (key.indexOf('\\') < 0) {
+    let pos = 0;
+    out.push(key);
+    while (out.length < count) {
+      const dot = key.indexOf('.', pos);
+      if (dot < 0 || dot === key.length - 1) {
+        out.push('.');
+        break;
+      }
+      pos = dot + 1;
+      out.push(key.slice(pos));
+    }
+    return out;
+  }
+  for (let i = 0; i < count && i <= name.labelCount; i++) out.push(name.parent(i).key);
+  return out;
+}
+
+/** Per-build scratch state, dropped after the build. */
+interface SetBuilder {
+  set: RRset;
+  records: ResourceRecord[];
+  /** Canonical RDATA of the set's records, created when a second record arrives (dedup). */
+  seen: Set<string> | undefined;
+}
+
+/**
+ * Builds the zone tree for `origin` from `records` and compiles it.
+ *
+ * Throws ZoneBuildError when there is no SOA at the apex, when a record is outside the zone, has
+ * a meta type (OPT, ANY, ...) or a class other than the SOA's. Duplicate records are dropped
+ * (RFC 2181 §5); an RRset takes the TTL of its first record.
+ */
+export function buildZone(origin: Name, records: Iterable<ResourceRecord>): Zone {
+  const byKey = new Map<string, ZoneNode>();
+  const builders = new Map<RRset, SetBuilder>();
+  const apex = new ZoneNode(origin);
+  byKey.set(origin.key, apex);
+  const originDepth = origin.labelCount;
+  let count = 0;
+  let cls = -1;
+  for (const rr of records) {
+    if (!rr.name.isSubdomainOf(origin)) throw new ZoneBuildError(origin, `record outside the zone: ${recordToText(rr)}`);
+    if (isMetaType(rr.type)) throw new ZoneBuildError(origin, `meta type ${typeToString(rr.type)} cannot be zone data: ${recordToText(rr)}`);
+    if (cls < 0) cls = rr.class;
+    else if (rr.class !== cls) throw new ZoneBuildError(origin, `record class differs from the zone's: ${recordToText(rr)}`);
+    const node = nodeFor(byKey, rr.name, originDepth);
+    if (addRecord(node, rr, builders)) count++;
+  }
+  const soaSet = apex.getRRset(RRType.SOA);
+  if (!soaSet) throw new ZoneBuildError(origin, 'no SOA record at the apex');
+  if (soaSet.records.length > 1) throw new ZoneBuildError(origin, `${soaSet.records.length} SOA records at the apex (exactly one allowed)`);
+  builders.clear();
+  const ordered = compile(origin, byKey);
+  return new Zone(origin, byKey, ordered, count);
+}
+
+/** The node of `name`, created with any missing ancestors (empty non-terminals) on the way. */
+function nodeFor(byKey: Map<string, ZoneNode>, name: Name, originDepth: number): ZoneNode {
+  const found = byKey.get(name.key);
+  if (found) return found;
+  const node = new ZoneNode(name);
+  byKey.set(name.key, node);
+  // Create the missing ancestors: they are empty non-terminals until data arrives for them.
+  for (let up = 1; name.labelCount - up > originDepth; up++) {
+    const anc = name.parent(up);
+    const key = anc.key;
+    if (byKey.has(key)) break;
+    byKey.set(key, new ZoneNode(anc));
+  }
+  return node;
+}
+
+function addRecord(node: ZoneNode, rr: ResourceRecord, builders: Map<RRset, SetBuilder>): boolean {
+  let set = node.getRRset(rr.type);
+  // Share one Name object per owner and one TTL per set: fewer objects and RFC 2181 §5.2.
+  if (!set) {
+    const first = rr.name === node.name ? rr : { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, data: rr.data };
+    const records = [first];
+    set = { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, records, additional: undefined, sigs: undefined };
+    insertSorted(node.rrsets, set);
+    return true;
+  }
+  let b = builders.get(set);
+  if (!b) {
+    b = { set, records: set.records as ResourceRecord[], seen: new Set([rdataKey(set.records[0]!)]) };
+    builders.set(set, b);
+  }
+  const k = rdataKey(rr);
+  if (b.seen!.has(k)) return false;
+  b.seen!.add(k);
+  b.records.push(rr.name === node.name && rr.ttl === set.ttl ? rr : { name: node.name, type: rr.type, class: rr.class, ttl: set.ttl, data: rr.data });
+  return true;
+}
+
+function insertSorted(sets: RRset[], set: RRset): void {
+  let i = sets.length;
+  while (i > 0 && sets[i - 1]!.type > set.type) i--;
+  sets.splice(i, 0, set);
+}
+
+/** Identity of a record's data for duplicate detection: canonical RDATA bytes (RFC 4034 §6.2). */
+function rdataKey(rr: ResourceRecord): string {
+  const bytes = rr.data instanceof Uint8Array ? rr.data : encodeRdata(rr.type, rr.data, true);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
