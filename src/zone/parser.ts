@@ -123,7 +123,7 @@ class ParserCore {
       case '$INCLUDE': {
         if (t.length < 2) throw this.err(file, end(undefined), 'expected a file name after $INCLUDE', true);
         if (t.length > 3) throw this.err(file, t[3]!, `unexpected "${t[3]!.text}" after the $INCLUDE origin`, true);
-        const path = t[1]!.text.replace(/\\(.)/g, '$1');
+        const path = t[1]!.text.replace(/\\([0-9]{3}|.)/g, (_m, x: string) => (x.length === 3 ? String.fromCharCode(Number(x)) : x));
         const origin = t.length === 3 ? this.name(file, t[2]!, '$INCLUDE origin', true) : this.origin;
         return { kind: 'include', path: resolve(file ? dirname(file) : '.', path), origin, tok: t[1]! };
       }
