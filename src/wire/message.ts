@@ -111,7 +111,7 @@ export function encodeMessage(msg: Message, opts: EncodeOptions = {}): Uint8Arra
   const maxSize = Math.min(opts.maxSize ?? 65535, 65535);
   const compress = opts.compress ?? true;
   const optLen = msg.edns ? 11 + msg.edns.options.reduce((n, o) => n + 4 + o.data.length, 0) : 0;
-  const w = new WireWriter(Math.max(HEADER_SIZE, maxSize - optLen), Math.min(maxSize, 4096));
+  const w = new WireWriter(Math.max(HEADER_SIZE, maxSize - optLen), Math.min(maxSize, 4096), compress);
   let tc = msg.tc;
   const counts = [0, 0, 0, 0];
   w.u16(msg.id);

@@ -23,6 +23,8 @@ export class WireWriter {
   constructor(
     readonly limit = 65535,
     initial = 512,
+    /** False: never compress, whatever `name()` is asked (standalone RDATA, `compress: false`). */
+    readonly compression = true,
   ) {
     this.buf = new Uint8Array(Math.min(initial, limit));
   }
@@ -68,7 +70,7 @@ export class WireWriter {
    */
   name(name: Name, compress = true, canonical = false): void {
     const labels = canonical ? name.lowerLabels : name.labels;
-    if (!compress || canonical) {
+    if (!compress || canonical || !this.compression) {
       for (const l of labels) this.label(l);
       this.u8(0);
       return;

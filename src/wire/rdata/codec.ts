@@ -86,7 +86,8 @@ export function decodeRdata(type: number, bytes: Uint8Array): unknown {
 
 /** Uncompressed RDATA bytes; `canonical` for DNSSEC. */
 export function encodeRdata(type: number, data: unknown, canonical = false): Uint8Array {
-  const w = new WireWriter(65535, 64);
+  // A standalone RDATA has nothing to point into: compression off.
+  const w = new WireWriter(65535, 64, false);
   codecFor(type).toWire(w, data, canonical);
   return w.finish();
 }

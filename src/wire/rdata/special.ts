@@ -437,3 +437,37 @@ export const A6: RecordCodec<A6Data> = {
   toText: (v) => [String(v.prefixLength), ...(v.prefixLength < 128 ? [v.suffix] : []), ...(v.prefixName ? [v.prefixName.toString()] : [])].join(' '),
 };
 registerCodec(A6);
+
+// ---------------------------------------------------------------- ATMA (ATM Forum af-dans-0152)
+
+/** ATMA: format 0 is an AESA (20 bytes, shown as hex), format 1 an E.164 number (`+` and digits). */
+export interface AtmaData { format: 0 | 1; address: Uint8Array }
+
+export const ATMA: RecordCodec<AtmaData> = {
+  type: RRType.ATMA,
+  fromWire(r) {
+    const at = r.pos;
+    const format = r.u8();
+    if (format > 1) r.fail(`ATMA format ${format} unknown`, at);
+    const address = r.rest();
+    if (format === 1 && !/^[0-9]+$/.test(String.fromCharCode(...address))) r.fail('ATMA E.164 address is not digits', at);
+    return { format: format as 0 | 1, address };
+  },
+  toWire(w, v) {
+    w.u8(v.format);
+    w.bytes(v.address);
+  },
+  fromText(t) {
+    const tok = t.next('ATM address');
+    const s = tok.text.replace(/\./g, '');
+    if (s.startsWith('+')) {
+      if (!/^\+[0-9]+$/.test(s)) throw t.error(tok, `"${tok.text}" is not an E.164 number`);
+      return { format: 1, address: Uint8Array.from(s.slice(1), (c) => c.charCodeAt(0)) };
+    }
+    const b = hexDecode(s);
+    if (!b || b.length === 0) throw t.error(tok, `"${tok.text}" is not an AESA (hex) or E.164 (+digits) address`);
+    return { format: 0, address: b };
+  },
+  toText: (v) => (v.format === 1 ? '+' + String.fromCharCode(...v.address) : hexEncode(v.address)),
+};
+registerCodec(ATMA);
