@@ -306,12 +306,22 @@ export function substitute(text: string, value: number, fail: (reason: string) =
 
 function formatGenerated(n: number, width: number, base: string): string {
   if (base === 'n' || base === 'N') {
-    // Reversed nibbles separated by dots (BIND): width counts the output characters.
-    let hex = n.toString(16);
-    const digits = Math.max(hex.length, Math.ceil((width + 1) / 2));
-    hex = hex.padStart(digits, '0');
-    if (base === 'N') hex = hex.toUpperCase();
-    return hex.split('').reverse().join('.');
+    // Reversed nibbles as BIND writes them: width counts characters, dots included, and a
+    // separator follows each nibble while width or value remain (so it may end with a dot).
+    const digits = base === 'n' ? '0123456789abcdef' : '0123456789ABCDEF';
+    let out = '';
+    let v = n;
+    let w = width;
+    do {
+      out += digits[v % 16];
+      v = Math.floor(v / 16);
+      if (w > 0) w--;
+      if (w > 0 || v !== 0) {
+        out += '.';
+        if (w > 0) w--;
+      }
+    } while (v !== 0 || w > 0);
+    return out;
   }
   let s = base === 'o' ? n.toString(8) : base === 'x' ? n.toString(16) : base === 'X' ? n.toString(16).toUpperCase() : String(n);
   if (s.length < width) s = s.padStart(width, '0');
