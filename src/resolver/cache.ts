@@ -1,0 +1,291 @@
+import { encodeRdata, Name, RRType, type ResourceRecord } from '../wire/index.js';
+import type { Clock } from './types.js';
+
+/**
+ * Trust ranking of cached data (RFC 2181 §5.4.1), lowest first. Data of a lower rank never
+ * replaces live data of a higher rank, so glue cannot overwrite an authoritative answer.
+ */
+export const Rank = {
+  ADDITIONAL: 1,
+  AUTHORITY: 2,
+  ANSWER: 3,
+  AUTHORITY_AA: 4,
+  ANSWER_AA: 5,
+} as const;
+export type RankValue = (typeof Rank)[keyof typeof Rank];
+
+export interface CacheConfig {
+  /** Upper bound on any TTL kept (seconds). */
+  maxTtl: number;
+  /** Lower bound on positive TTLs (seconds). */
+  minTtl: number;
+  /** Upper bound on negative TTLs (seconds, RFC 2308 §5). */
+  maxNegativeTtl: number;
+  /** Memory cap: estimated bytes of all entries; least recently used entries go first. */
+  maxBytes: number;
+  /** How long expired data is kept to be served stale when upstreams fail (seconds, RFC 8767). 0 disables. */
+  staleKeep: number;
+  /** TTL put on stale answers (seconds, RFC 8767 §4 recommends 30). */
+  staleTtl: number;
+}
+
+export const defaultCacheConfig: CacheConfig = {
+  maxTtl: 86400,
+  minTtl: 0,
+  maxNegativeTtl: 3600,
+  maxBytes: 64 * 1024 * 1024,
+  staleKeep: 86400,
+  staleTtl: 30,
+};
+
+export type EntryKind = 'rrset' | 'nxdomain' | 'nodata';
+
+export interface CacheEntry {
+  readonly kind: EntryKind;
+  readonly name: Name;
+  readonly type: number;
+  readonly class: number;
+  /** Records with their TTL as stored (already capped). */
+  readonly rrs: readonly ResourceRecord[];
+  /** For negative entries: the SOA of the zone (authority section to return). */
+  readonly soa: readonly ResourceRecord[];
+  readonly rank: number;
+  readonly ttl: number;
+  readonly storedAt: number;
+  readonly expires: number;
+  readonly bytes: number;
+  hits: number;
+  prefetching: boolean;
+}
+
+/** A cache hit: records with their TTL counted down. */
+export interface CacheHit {
+  readonly entry: CacheEntry;
+  readonly rrs: ResourceRecord[];
+  readonly soa: ResourceRecord[];
+  readonly stale: boolean;
+  /** Seconds left before expiry (0 when stale). */
+  readonly remaining: number;
+}
+
+export interface CacheStats {
+  entries: number;
+  bytes: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+  inserts: number;
+}
+
+const ENTRY_OVERHEAD = 96;
+
+function keyOf(name: Name, type: number | 'NX', cls: number): string {
+  return `${cls}/${type}/${name.key}`;
+}
+
+function recordBytes(rr: ResourceRecord): number {
+  let rdlen: number;
+  try {
+    rdlen = rr.data instanceof Uint8Array ? rr.data.length : encodeRdata(rr.type, rr.data).length;
+  } catch {
+    rdlen = 64;
+  }
+  return rr.name.wireLength + 10 + rdlen + 48;
+}
+
+/**
+ * RRset and negative cache: TTLs counted down on read, caps on TTL, LRU eviction by bytes,
+ * expired entries kept for a while to serve stale. A JavaScript Map keeps insertion order, so
+ * re-inserting on every hit makes its first key the least recently used.
+ */
+export class Cache {
+  private readonly map = new Map<string, CacheEntry>();
+  private bytes = 0;
+  readonly stats: CacheStats = { entries: 0, bytes: 0, hits: 0, misses: 0, evictions: 0, inserts: 0 };
+  readonly config: CacheConfig;
+
+  constructor(private readonly clock: Clock, config: Partial<CacheConfig> = {}) {
+    this.config = { ...defaultCacheConfig, ...config };
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get byteSize(): number {
+    return this.bytes;
+  }
+
+  /** Records with their TTL capped as the cache would store them (answers served straight from upstream). */
+  capRecords(rrs: readonly ResourceRecord[]): ResourceRecord[] {
+    return rrs.map((r) => ({ ...r, ttl: this.capPositive(r.ttl) }));
+  }
+
+  /** The SOA of a negative answer with the RFC 2308 §5 TTL: min(SOA TTL, MINIMUM, max negative TTL). */
+  capNegative(soa: readonly ResourceRecord[]): ResourceRecord[] {
+    return soa.map((r) => {
+      const minimum = (r.data as { minimum?: number }).minimum ?? r.ttl;
+      return { ...r, ttl: Math.min(r.ttl, minimum, this.config.maxNegativeTtl) };
+    });
+  }
+
+  private capPositive(ttl: number): number {
+    return Math.min(this.config.maxTtl, Math.max(this.config.minTtl, ttl));
+  }
+
+  /**
+   * Stores one RRset (all records same owner, type, class). Returns false when live data of
+   * a higher rank is already there.
+   */
+  putRRset(rrs: readonly ResourceRecord[], rank: number): boolean {
+    if (rrs.length === 0) return false;
+    const first = rrs[0]!;
+    const ttl = this.capPositive(Math.min(...rrs.map((r) => r.ttl)));
+    const stored = dedupe(rrs).map((r) => ({ ...r, ttl }));
+    return this.insert({
+      kind: 'rrset', name: first.name, type: first.type, class: first.class, rrs: stored, soa: [], rank, ttl,
+    }, keyOf(first.name, first.type, first.class));
+  }
+
+  /**
+   * Stores a negative answer (RFC 2308): NXDOMAIN for the name, or NODATA for (name, type).
+   * The TTL is the SOA's TTL capped by its MINIMUM field (§5) and by `maxNegativeTtl`. Without
+   * an SOA nothing is cached (§5: such answers should not be cached).
+   */
+  putNegative(kind: 'nxdomain' | 'nodata', name: Name, type: number, cls: number, soa: readonly ResourceRecord[], rank: number): boolean {
+    const s = soa.find((r) => r.type === RRType.SOA);
+    if (!s) return false;
+    const minimum = (s.data as { minimum?: number }).minimum ?? s.ttl;
+    const ttl = Math.min(s.ttl, minimum, this.config.maxNegativeTtl);
+    const soaStored = soa.filter((r) => r.type === RRType.SOA).map((r) => ({ ...r, ttl }));
+    const key = kind === 'nxdomain' ? keyOf(name, 'NX', cls) : keyOf(name, type, cls);
+    return this.insert({ kind, name, type: kind === 'nxdomain' ? 0 : type, class: cls, rrs: [], soa: soaStored, rank, ttl }, key);
+  }
+
+  private insert(e: Omit<CacheEntry, 'storedAt' | 'expires' | 'bytes' | 'hits' | 'prefetching'>, key: string): boolean {
+    const now = this.clock.now();
+    const old = this.map.get(key);
+    if (old && old.expires > now && old.rank > e.rank) return false;
+    if (e.ttl <= 0 && this.config.staleKeep <= 0) {
+      if (old) this.remove(key, old);
+      return false;
+    }
+    const bytes = ENTRY_OVERHEAD + e.name.wireLength + e.rrs.reduce((n, r) => n + recordBytes(r), 0) + e.soa.reduce((n, r) => n + recordBytes(r), 0);
+    const entry: CacheEntry = { ...e, storedAt: now, expires: now + e.ttl * 1000, bytes, hits: 0, prefetching: false };
+    if (old) this.remove(key, old);
+    // A positive RRset for a name proves it exists: drop a cached NXDOMAIN for it.
+    if (e.kind === 'rrset') {
+      const nx = keyOf(e.name, 'NX', e.class);
+      const nxEntry = this.map.get(nx);
+      if (nxEntry) this.remove(nx, nxEntry);
+    }
+    this.map.set(key, entry);
+    this.bytes += bytes;
+    this.stats.inserts++;
+    this.evict();
+    this.syncStats();
+    return true;
+  }
+
+  private remove(key: string, e: CacheEntry): void {
+    this.map.delete(key);
+    this.bytes -= e.bytes;
+  }
+
+  private evict(): void {
+    const now = this.clock.now();
+    while (this.bytes > this.config.maxBytes && this.map.size > 0) {
+      const [k, e] = this.map.entries().next().value as [string, CacheEntry];
+      this.remove(k, e);
+      this.stats.evictions++;
+    }
+    // Opportunistically drop a few entries that are past the stale window.
+    let looked = 0;
+    for (const [k, e] of this.map) {
+      if (++looked > 4) break;
+      if (now >= e.expires + this.config.staleKeep * 1000) this.remove(k, e);
+    }
+  }
+
+  private syncStats(): void {
+    this.stats.entries = this.map.size;
+    this.stats.bytes = this.bytes;
+  }
+
+  private hit(key: string, stale: boolean): CacheHit | undefined {
+    const e = this.map.get(key);
+    if (!e) return undefined;
+    const now = this.clock.now();
+    if (now >= e.expires) {
+      if (now >= e.expires + this.config.staleKeep * 1000) {
+        this.remove(key, e);
+        this.syncStats();
+        return undefined;
+      }
+      if (!stale) return undefined;
+      const ttl = this.config.staleTtl;
+      return { entry: e, rrs: e.rrs.map((r) => ({ ...r, ttl })), soa: e.soa.map((r) => ({ ...r, ttl })), stale: true, remaining: 0 };
+    }
+    // Refresh the LRU position.
+    this.map.delete(key);
+    this.map.set(key, e);
+    e.hits++;
+    const remaining = Math.max(0, Math.floor((e.expires - now) / 1000));
+    return {
+      entry: e,
+      rrs: e.rrs.map((r) => ({ ...r, ttl: remaining })),
+      soa: e.soa.map((r) => ({ ...r, ttl: remaining })),
+      stale: false,
+      remaining,
+    };
+  }
+
+  /** The RRset (name, type, class), or a cached NODATA for it. */
+  get(name: Name, type: number, cls: number, stale = false): CacheHit | undefined {
+    const h = this.hit(keyOf(name, type, cls), stale);
+    if (h) this.stats.hits++;
+    else this.stats.misses++;
+    return h;
+  }
+
+  /** A cached NXDOMAIN for the name. */
+  getNxdomain(name: Name, cls: number, stale = false): CacheHit | undefined {
+    return this.hit(keyOf(name, 'NX', cls), stale);
+  }
+
+  /** Removes everything at or below `name` (all when absent). Returns the count removed. */
+  flush(name?: Name): number {
+    let n = 0;
+    for (const [k, e] of this.map) {
+      if (!name || e.name.isSubdomainOf(name)) {
+        this.remove(k, e);
+        n++;
+      }
+    }
+    this.syncStats();
+    return n;
+  }
+
+  /** Marks every entry expired (tests, `ctl flush --expire`): kept for serve-stale. */
+  expireAll(): void {
+    const now = this.clock.now();
+    for (const [k, e] of this.map) this.map.set(k, { ...e, expires: Math.min(e.expires, now) });
+  }
+}
+
+function dedupe(rrs: readonly ResourceRecord[]): ResourceRecord[] {
+  const seen = new Set<string>();
+  const out: ResourceRecord[] = [];
+  for (const r of rrs) {
+    let k: string;
+    try {
+      k = Buffer.from(r.data instanceof Uint8Array ? r.data : encodeRdata(r.type, r.data, true)).toString('hex');
+    } catch {
+      k = JSON.stringify(r.data);
+    }
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(r);
+  }
+  return out;
+}
