@@ -17,11 +17,19 @@ export interface Difference {
 }
 
 /**
+ * Types whose RDATA holds domain names (RFC 4034 6.2 list, plus SVCB/HTTPS targets): their
+ * case carries no meaning and, with case-insensitive name compression, it even depends on the
+ * case of the question (NSD points into the qname), so it is compared without case.
+ */
+const NAME_RDATA = new Set([2, 3, 4, 5, 6, 7, 8, 9, 12, 14, 15, 17, 18, 21, 24, 26, 33, 35, 36, 39, 46, 47, 64, 65]);
+
+/**
  * One record as `owner ttl CLASS TYPE rdata`: the owner lower-cased (names compare without
- * case, RFC 4343), everything else as our codec prints it, TTL included.
+ * case, RFC 4343), names inside RDATA too, everything else as our codec prints it, TTL included.
  */
 export function canonicalRecord(rr: ResourceRecord): string {
-  return `${rr.name.key} ${rr.ttl} ${classToString(rr.class)} ${typeToString(rr.type)} ${rdataText(rr)}`;
+  const rdata = rdataText(rr);
+  return `${rr.name.key} ${rr.ttl} ${classToString(rr.class)} ${typeToString(rr.type)} ${NAME_RDATA.has(rr.type) ? rdata.toLowerCase() : rdata}`;
 }
 
 export function sectionSet(records: readonly ResourceRecord[]): string[] {
