@@ -4,15 +4,20 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { serveCommand, EXIT_RUNTIME } from './serve.js';
 import { checkConfigCommand } from './check-config.js';
+import { checkZoneCommand } from './check-zone.js';
+import { registerAuditCommand } from './audit.js';
 
 function packageVersion(): string {
-  try {
-    // dist/src/cli/main.js → package.json three folders up.
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
+  // dist/src/cli/main.js sits a few folders below package.json; walk up to it.
+  for (let up = '../'; up.length < 30; up += '../') {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up + 'package.json', import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'portcullis') return pkg.version ?? '0.0.0';
+    } catch {
+      /* not here; go up */
+    }
   }
+  return '0.0.0';
 }
 
 /**
@@ -58,19 +63,11 @@ export async function buildProgram(): Promise<Command> {
     .argument('<origin>', 'zone name')
     .argument('<file>', 'zone file')
     .action(async (origin: string, file: string) => {
-      type M = { checkZoneCommand(o: string, f: string, out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> };
-      const mod = await optionalModule<M>('./check-zone.js');
-      if (!mod) {
-        process.stderr.write('check-zone is not available in this build\n');
-        process.exitCode = EXIT_RUNTIME;
-        return;
-      }
-      process.exitCode = await mod.checkZoneCommand(origin, file, { stdout: process.stdout, stderr: process.stderr });
+      process.exitCode = await checkZoneCommand(origin, file, { stdout: process.stdout, stderr: process.stderr });
     });
 
   // Commands registered by their own modules when present: audit, ctl.
-  const audit = await optionalModule<{ registerAuditCommand(p: Command): void }>('./audit.js');
-  audit?.registerAuditCommand(program);
+  registerAuditCommand(program);
   const ctl = await optionalModule<{ registerCtlCommand(p: Command): void }>('./ctl.js');
   ctl?.registerCtlCommand(program);
   return program;

@@ -5,6 +5,7 @@ import { parseListenAddress, type ListenAddress } from '../transport/address.js'
 import { UdpListener } from '../transport/udp.js';
 import { TcpListener } from '../transport/tcp.js';
 import { ZoneSet } from '../authoritative/zone-set.js';
+import { AuthoritativeStep } from '../authoritative/step.js';
 import type { Zone } from '../zone/zone.js';
 import { ConfigError, formatIssue, loadConfig, nsidBytes, type Config } from './config.js';
 import { FrontStep } from './front.js';
@@ -49,22 +50,6 @@ export interface ReloadResult {
   kept: string[];
   failed: string[];
   removed: string[];
-}
-
-type AuthoritativeStepCtor = new (getZones: () => ZoneSet, opts: { identity?: { version?: string; hostname?: string; serverId?: string } }) => Step;
-let authStepCtor: AuthoritativeStepCtor | null | undefined;
-
-/** The authoritative engine's step (src/authoritative/step.ts), when present in this build. */
-async function getAuthoritativeStep(): Promise<AuthoritativeStepCtor | null> {
-  if (authStepCtor !== undefined) return authStepCtor;
-  const spec = '../authoritative/step.js';
-  try {
-    authStepCtor = ((await import(spec)) as { AuthoritativeStep?: AuthoritativeStepCtor }).AuthoritativeStep ?? null;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    authStepCtor = null;
-  }
-  return authStepCtor;
 }
 
 export class PortcullisServer {
@@ -258,11 +243,8 @@ export class PortcullisServer {
 
 async function defaultAnswerSteps(server: PortcullisServer, config: Config): Promise<Step[]> {
   const steps: Step[] = [];
-  const Auth = await getAuthoritativeStep();
-  if (Auth) {
-    const id = config.identity;
-    steps.push(new Auth(server.getZones, { identity: { version: id.version, hostname: id.hostname, serverId: id['server-id'] } }));
-  } else if (config.zones.length) server.logger.warn('the authoritative engine is not in this build; zones are loaded but not answered');
+  const id = config.identity;
+  steps.push(new AuthoritativeStep(server.getZones, { identity: { version: id.version, hostname: id.hostname, serverId: id['server-id'] } }));
   return steps;
 }
 

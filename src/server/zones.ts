@@ -5,6 +5,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Name, type ResourceRecord } from '../wire/index.js';
 import { readZoneFile, ZoneError, warningText, type ZoneWarning } from '../zone/parser.js';
 import { buildZone, type Zone } from '../zone/zone.js';
+import { checkZone, findingText } from '../zone/checks.js';
 import type { ZoneConfig } from './config.js';
 
 /** Records parsed between two yields to the event loop. */
@@ -19,23 +20,6 @@ export interface ZoneLoad {
   readonly errors: string[];
   readonly warnings: string[];
   readonly ms: number;
-}
-
-type CheckZone = (origin: Name, records: ResourceRecord[]) => { errors: unknown[]; warnings: unknown[] };
-let checkZoneFn: CheckZone | null | undefined;
-
-/** The semantic checks (src/zone/checks.ts), when that module is present in this build. */
-async function getCheckZone(): Promise<CheckZone | null> {
-  if (checkZoneFn !== undefined) return checkZoneFn;
-  const spec = '../zone/checks.js';
-  try {
-    const mod = (await import(spec)) as { checkZone?: CheckZone };
-    checkZoneFn = mod.checkZone ?? null;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    checkZoneFn = null;
-  }
-  return checkZoneFn;
 }
 
 export function zoneOrigin(name: string): Name {
@@ -64,13 +48,14 @@ export async function loadZone(zc: ZoneConfig): Promise<ZoneLoad> {
   const signature = await fileSignature(file);
   const errors: string[] = [];
   const warnings: ZoneWarning[] = [];
+  const extraWarnings: string[] = [];
   const done = (zone?: Zone): ZoneLoad => ({
     name: zc.name,
     file,
     signature,
     zone,
     errors,
-    warnings: warnings.map(warningText),
+    warnings: [...warnings.map(warningText), ...extraWarnings],
     ms: Math.round(performance.now() - started),
   });
   let origin: Name;
@@ -83,7 +68,7 @@ export async function loadZone(zc: ZoneConfig): Promise<ZoneLoad> {
   const records: ResourceRecord[] = [];
   try {
     let n = 0;
-    for await (const rr of readZoneFile(file, { origin, warnings, onError: (e) => void errors.push(e.message) })) {
+    for await (const rr of readZoneFile(file, { origin, warnings, positions: true, onError: (e) => void errors.push(e.message) })) {
       records.push(rr);
       if (++n % CHUNK === 0) await yieldToLoop();
     }
@@ -91,16 +76,15 @@ export async function loadZone(zc: ZoneConfig): Promise<ZoneLoad> {
     errors.push(text(e));
   }
   if (errors.length) return done();
-  const check = await getCheckZone();
-  if (check) {
-    const r = check(origin, records);
-    errors.push(...r.errors.map(text));
-    for (const w of r.warnings) warnings.push(typeof w === 'object' && w && 'line' in w ? (w as ZoneWarning) : { file, line: 0, col: 0, message: text(w) });
-    if (errors.length) return done();
-  }
+  // Semantic checks (named-checkzone's): errors keep the zone out; the checked record list
+  // (duplicates collapsed, out-of-zone data dropped) is what gets served.
+  const checked = checkZone(origin, records);
+  errors.push(...checked.errors.map(findingText));
+  extraWarnings.push(...checked.warnings.map(findingText));
+  if (errors.length) return done();
   await yieldToLoop();
   try {
-    return done(buildZone(origin, records));
+    return done(buildZone(origin, checked.records));
   } catch (e) {
     errors.push(text(e));
     return done();

@@ -78,21 +78,29 @@ export class UdpListener {
       return;
     }
     this.inflight++;
+    let sending = false;
     try {
       const wire = replyBytes(await this.handler(req));
       if (wire && this.socket) {
+        // Still in flight until the send completes: close() must not cut it off.
         this.socket.send(wire, rinfo.port, rinfo.address, this.onSent);
+        sending = true;
         this.stats.answered++;
       } else this.stats.dropped++;
     } catch (err) {
       this.stats.errors++;
       this.opts.onError?.(err, `udp ${this.address.text}`);
     } finally {
-      if (--this.inflight === 0 && this.drained) this.drained();
+      if (!sending) this.done();
     }
   }
 
+  private done(): void {
+    if (--this.inflight === 0 && this.drained) this.drained();
+  }
+
   private readonly onSent = (err: Error | null): void => {
+    this.done();
     if (err) {
       this.stats.errors++;
       this.opts.onError?.(err, `udp send ${this.address.text}`);
