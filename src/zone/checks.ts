@@ -163,7 +163,8 @@ export function checkZone(origin: Name, records: Iterable<ResourceRecord>): Zone
   }
 
   // Glue: every in-zone NS target needs an address record (or a wildcard that gives one).
-  // Errors at the apex; warnings at delegations (named-checkzone still loads those zones).
+  // Errors for apex servers with authoritative names; warnings for glue (named-checkzone still
+  // loads those zones).
   const present = new Set<string>();
   for (const node of nodes.values()) {
     for (let n = node.name.labelCount; n >= origin.labelCount; n--) {
@@ -190,11 +191,11 @@ export function checkZone(origin: Name, records: Iterable<ResourceRecord>): Zone
       const k = `${node.name.key} ${target.key}`;
       if (reported.has(k)) continue;
       reported.add(k);
-      // As named-checkzone: the zone's own servers must be reachable (error); a delegation
-      // without glue only breaks that child (warning).
+      // As named-checkzone: an apex server whose name is authoritative here must have an
+      // address (error); missing glue below a cut only breaks that child (warning).
       const isApex = node.name.equals(origin);
-      const glue = target.isSubdomainOf(node.name) || !!ancestorIn(target, cutKeys) || cutKeys.has(target.key);
-      add(isApex ? errors : warnings, 'NS_GLUE', rr, node.name,
+      const glue = (!isApex && target.isSubdomainOf(node.name)) || !!ancestorIn(target, cutKeys) || cutKeys.has(target.key);
+      add(isApex && !glue ? errors : warnings, 'NS_GLUE', rr, node.name,
         `missing glue record: NS target ${target} has no ${glue && !isApex ? 'required glue ' : ''}address records (A or AAAA)`, RRType.NS);
     }
   }

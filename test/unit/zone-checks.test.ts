@@ -151,7 +151,7 @@ test('check-zone: success prints serial and count; errors are FILE:LINE:COL', as
 
   const sem = capture();
   assert.equal(await checkZoneCommand('sem.test.', join(fixtures, 'bad-semantic.zone'), sem.io), 1);
-  assert.match(sem.out.stderr, new RegExp(`^${join(fixtures, 'bad-semantic.zone').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6:1: CNAME and other data \\(A\\) at both\\.sem\\.test\\.`));
+  assert.match(sem.out.stderr, new RegExp(`^${join(fixtures, 'bad-semantic.zone').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:7:1: CNAME and other data \\(A\\) at both\\.sem\\.test\\.`));
 
   const missing = capture();
   assert.equal(await checkZoneCommand('x', join(fixtures, 'nope.zone'), missing.io), 1);
