@@ -327,14 +327,12 @@ export class Iterator {
       const owned = msg.answer.filter((r) => r.class === qclass && r.name.equals(sname));
       const match = owned.filter((r) => r.type === qtype || (qtype === RRType.ANY && r.type !== RRType.RRSIG));
       if (match.length > 0) return { kind: 'answer', chain, rrs: match };
+      // A DNAME above the name wins over the CNAME synthesised from it (RFC 6672 §3.4): the
+      // DNAME is what gets cached, and it belongs in the answer.
+      const dname = qtype === RRType.DNAME ? undefined : msg.answer.find((r) => r.type === RRType.DNAME && r.class === qclass
+        && sname.isSubdomainOf(r.name) && !sname.equals(r.name) && r.name.isSubdomainOf(zone));
       const cname = owned.find((r) => r.type === RRType.CNAME);
-      if (cname && qtype !== RRType.CNAME) {
-        chain.push(cname);
-        sname = (cname.data as { target: Name }).target;
-      } else {
-        const dname = msg.answer.find((r) => r.type === RRType.DNAME && r.class === qclass && sname.isSubdomainOf(r.name)
-          && !sname.equals(r.name) && r.name.isSubdomainOf(zone));
-        if (!dname || qtype === RRType.DNAME) break;
+      if (dname) {
         let target: Name;
         try {
           target = sname.replaceSuffix(dname.name, (dname.data as { target: Name }).target);
@@ -343,7 +341,10 @@ export class Iterator {
         }
         chain.push(dname, { name: sname, type: RRType.CNAME, class: qclass, ttl: dname.ttl, data: { target } });
         sname = target;
-      }
+      } else if (cname && qtype !== RRType.CNAME) {
+        chain.push(cname);
+        sname = (cname.data as { target: Name }).target;
+      } else break;
       if (seen.has(sname.key)) return { kind: 'lame', why: 'CNAME loop in answer' };
       seen.add(sname.key);
     }

@@ -123,8 +123,12 @@ export function parseScenario(text: string, file: string): Scenario {
       i++;
       break;
     }
-    const m = /^([A-Za-z0-9_-]+):\s*(.*)$/.exec(l);
-    if (m) scn.config.push([m[1]!.toLowerCase(), m[2]!.trim().replace(/^"(.*)"$/, '$1')]);
+    // Several `key: value` pairs may share a line (`forward-zone: name: "." forward-addr: 1.2.3.4`).
+    const line = l.replace(/\s#.*$/, '');
+    const parts = line.split(/(?:^|\s)([A-Za-z0-9_-]+):(?=\s|$)/);
+    for (let k = 1; k + 1 < parts.length; k += 2) {
+      scn.config.push([parts[k]!.toLowerCase(), parts[k + 1]!.trim().replace(/^"(.*)"$/, '$1')]);
+    }
   }
   const readEntry = (): RplEntry => {
     const e: RplEntry = {
