@@ -98,6 +98,9 @@ export function checkZone(origin: Name, records: Iterable<ResourceRecord>): Zone
   else if (soa.length > 1) add(errors, 'SOA_MULTIPLE', soa[1], origin, `${soa.length} SOA records at the zone apex: expected exactly one`, RRType.SOA);
   else if (!(soa[0]!.data instanceof Uint8Array)) serial = (soa[0]!.data as { serial: number }).serial;
   if (!apex?.sets.get(RRType.NS)?.length) add(errors, 'NS_APEX', soa?.[0], origin, `no NS records at the zone apex ${origin}`, RRType.NS);
+  // DS belongs to the parent side of a cut (RFC 4035 §2.4); at the apex it cannot be served.
+  const apexDs = apex?.sets.get(RRType.DS);
+  if (apexDs?.length && !origin.isRoot) add(errors, 'DS_APEX', apexDs[0], origin, `DS record at the zone apex ${origin}: it belongs in the parent zone`, RRType.DS);
 
   // Zone cuts and DNAMEs, to find occluded data.
   const cuts: Name[] = [];

@@ -40,6 +40,11 @@ test('NS at the apex is required', () => {
   assert.deepEqual(check('@ SOA ns h 1 2 3 4 5\nns A 192.0.2.1\n', false).codes, ['NS_APEX']);
 });
 
+test('DS at the apex is an error (it belongs to the parent)', () => {
+  assert.deepEqual(check('@ DS 44030 8 2 D4C3D5552B8679FAEEBC317E5F048B614B2E5F607DC57F1553182D49AB2179F7\n').codes, ['DS_APEX']);
+  assert.deepEqual(check('c NS ns.example.\nc DS 44030 8 2 D4C3D5552B8679FAEEBC317E5F048B614B2E5F607DC57F1553182D49AB2179F7\n').codes, []);
+});
+
 test('CNAME beside other data is an error, except RRSIG/NSEC; several CNAMEs too', () => {
   const r = check('a CNAME x.example.\na TXT "t"\n');
   assert.deepEqual(r.codes, ['CNAME_EXTRA_RECORDS']);
