@@ -15,20 +15,27 @@ for p in "${PEERS[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then echo "install-peers: all peers present"; exit 0; fi
 echo "install-peers: installing ${missing[*]}"
-# Keep maintainer scripts from starting daemons on port 53.
+DAEMONS=(named nsd knotd unbound pdns_server pdns_recursor kresd dnsmasq)
+# Daemons already running (someone's tests, a system resolver) are left alone: only the ones
+# the package install starts are stopped afterwards.
+before=" $(pgrep -d ' ' -x "$(IFS='|'; echo "${DAEMONS[*]}")" || true) "
+# Keep maintainer scripts from starting daemons on port 53; the policy file is removed again
+# even when the install fails.
 policy=/usr/sbin/policy-rc.d
-created_policy=0
 if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
   $SUDO chmod +x "$policy"
-  created_policy=1
+  trap '$SUDO rm -f "$policy"' EXIT
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
-[ "$created_policy" -eq 1 ] && $SUDO rm -f "$policy"
-# Packaged daemons that started anyway (no init system here) are stopped again.
-for d in named nsd knotd unbound pdns_server pdns_recursor kresd dnsmasq; do
-  $SUDO pkill -x "$d" 2>/dev/null || true
+# Packaged daemons that started anyway (no init system here) are stopped again, by pid.
+for pid in $(pgrep -x "$(IFS='|'; echo "${DAEMONS[*]}")" || true); do
+  case "$before" in *" $pid "*) ;; *) $SUDO kill "$pid" 2>/dev/null || true ;; esac
+done
+# Verify that the binaries the tests start are there now.
+for b in nsd knotd kdig named dig unbound pdns_server sdig saxfr; do
+  command -v "$b" >/dev/null || [ -x "/usr/sbin/$b" ] || { echo "install-peers: $b still missing" >&2; exit 1; }
 done
 echo "install-peers: done"

@@ -1,0 +1,103 @@
+// Runs PowerDNS's authoritative regression tests (the `sdig` kind) against a server: each
+// query exactly as the upstream `cleandig` does it (`sdig IP PORT QNAME QTYPE [flags] |
+// LC_ALL=C sort`, then the test's own post-processing), and the concatenated output compared
+// byte for byte with `expected_result`, as the upstream runner's `diff` does.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface ManifestQuery {
+  readonly qname: string;
+  readonly qtype: string;
+  readonly flags: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  /** A shell pipeline tail, e.g. "| tail -n2". */
+  readonly postprocess?: string;
+}
+
+export interface ManifestTest {
+  readonly name: string;
+  readonly kind: 'sdig' | 'sdig+postprocess' | 'complex';
+  readonly queries: readonly ManifestQuery[];
+  readonly files: readonly string[];
+  readonly description?: string;
+}
+
+export interface Manifest {
+  readonly tests: readonly ManifestTest[];
+}
+
+export function readManifest(suiteDir: string): Manifest {
+  return JSON.parse(readFileSync(join(suiteDir, 'manifest.json'), 'utf8')) as Manifest;
+}
+
+/** PASS/FAIL/SKIP per test from one of PowerDNS's own reference runs. */
+export function readReferenceRun(suiteDir: string, context: 'nodnssec' | 'nsec' | 'nsec3'): Map<string, string> {
+  const text = readFileSync(join(suiteDir, 'reference-run-pdns-4.7.3', `results-${context}.txt`), 'utf8');
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^(PASS|FAIL|SKIP)\s+(\S+)/.exec(line);
+    if (m) out.set(m[2]!, m[1]!);
+  }
+  return out;
+}
+
+/**
+ * The tests this suite runs: the `sdig` kinds that PowerDNS itself runs and passes in its
+ * unsigned context (bind backend, no DNSSEC), with at least one query.
+ */
+export function selectUnsignedSdigTests(manifest: Manifest, reference: Map<string, string>): ManifestTest[] {
+  return manifest.tests.filter((t) => t.kind !== 'complex' && t.queries.length > 0 && reference.get(t.name) === 'PASS');
+}
+
+/** `zone "NAME" { ... file "FILE"; }` pairs from a BIND-style named.conf. */
+export function zonesFromNamedConf(text: string): Array<{ name: string; file: string }> {
+  const out: Array<{ name: string; file: string }> = [];
+  const re = /zone\s+"([^"]+)"\s*\{([^}]*)\}/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const file = /file\s+"([^"]+)"/.exec(m[2]!);
+    if (file) out.push({ name: m[1]!, file: file[1]! });
+  }
+  return out;
+}
+
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The shell line for one query, as upstream's cleandig builds it. */
+export function cleandigCommand(address: string, port: number, q: ManifestQuery): string {
+  const args = q.qtype.toUpperCase() === 'AXFR'
+    ? ['saxfr', address, String(port), q.qname, ...q.flags]
+    : ['sdig', address, String(port), q.qname, q.qtype, ...q.flags];
+  return `${args.map(shellQuote).join(' ')} | LC_ALL=C sort ${q.postprocess ?? ''}`;
+}
+
+export interface TestOutcome {
+  readonly name: string;
+  readonly pass: boolean;
+  readonly actual: string;
+  readonly expected: string;
+}
+
+/** Runs one test's queries in order and compares with `tests/NAME/expected_result`. */
+export function runRegressionTest(suiteDir: string, test: ManifestTest, address: string, port: number): TestOutcome {
+  let actual = '';
+  for (const q of test.queries) {
+    const res = spawnSync('/bin/sh', ['-c', cleandigCommand(address, port, q)], {
+      env: { ...process.env, ...q.env, LC_ALL: 'C' }, encoding: 'utf8', timeout: 20000,
+    });
+    if (res.error) throw new Error(`${test.name}: ${res.error.message}`);
+    actual += res.stdout;
+  }
+  const expectedPath = join(suiteDir, 'tests', test.name, 'expected_result');
+  const expected = existsSync(expectedPath) ? readFileSync(expectedPath, 'utf8') : '';
+  return { name: test.name, pass: actual === expected, actual, expected };
+}
+
+/** A short unified-style diff of two outputs (lines only in one side), for reports. */
+export function lineDiff(expected: string, actual: string): string {
+  const e = expected.split('\n').filter(Boolean);
+  const a = actual.split('\n').filter(Boolean);
+  const ea = new Set(a);
+  const ee = new Set(e);
+  return [...e.filter((l) => !ea.has(l)).map((l) => `- ${l}`), ...a.filter((l) => !ee.has(l)).map((l) => `+ ${l}`)].join('\n');
+}

@@ -1,0 +1,64 @@
+// PowerDNS's authoritative regression suite (auth-4.7.3) against Portcullis: the zones of
+// its named.conf served by `portcullis serve`, the unsigned `sdig` tests run with Debian's
+// sdig exactly as upstream's cleandig does, the output compared with expected_result.
+// PORTCULLIS_PDNS_TARGET=pdns runs the same against PowerDNS itself (a check of this harness).
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import {
+  findBinary, requirePeer, requirePortcullis, startPdns, startPortcullis, type RunningServer,
+} from '../interop/harness/index.js';
+import { conformanceDir } from './harness/paths.js';
+import {
+  lineDiff, readManifest, readReferenceRun, runRegressionTest, selectUnsignedSdigTests, zonesFromNamedConf,
+} from './harness/pdns-regression.js';
+
+// Ports 15420-15439 belong to this file.
+const ADDRESS = '127.0.0.5';
+const PORT = 15420;
+/** The pass count reached when this test was last tuned; fewer means a regression. */
+const MIN_PASS = 15;
+
+const suiteDir = join(conformanceDir(), 'powerdns-regression-auth-4.7.3');
+const target = process.env.PORTCULLIS_PDNS_TARGET === 'pdns' ? 'pdns' : 'portcullis';
+const skip = !existsSync(join(suiteDir, 'manifest.json'))
+  ? `conformance data not found at ${suiteDir} (set PORTCULLIS_CONFORMANCE)`
+  : requirePeer('sdig', 'saxfr') || (target === 'pdns' ? requirePeer('pdns_server') : requirePortcullis());
+
+test('PowerDNS auth regression suite 4.7.3: unsigned sdig tests (RFC 1034 4.3.2, RFC 2308, RFC 6672, RFC 4592)', { skip }, async (t) => {
+  const manifest = readManifest(suiteDir);
+  const reference = readReferenceRun(suiteDir, 'nodnssec');
+  const selected = selectUnsignedSdigTests(manifest, reference);
+  assert.ok(selected.length > 100, `selected ${selected.length} tests`);
+  const namedConf = join(suiteDir, 'named.conf');
+  const zones = zonesFromNamedConf(readFileSync(namedConf, 'utf8'))
+    // Upstream copies the dynamic-update zones from `*.orig` before each run.
+    .map((z) => {
+      const file = join(suiteDir, 'zones', z.file);
+      return { name: z.name, file: existsSync(file) ? file : `${file}.orig` };
+    });
+  assert.ok(findBinary('sdig'));
+  let server: RunningServer;
+  if (target === 'pdns') {
+    server = await startPdns(zones, PORT, { address: '127.0.0.6', settings: ['dname-processing=yes', 'bind-ignore-broken-records=yes'] });
+  } else {
+    server = await startPortcullis({ address: ADDRESS, port: PORT, zones, readyTimeoutMs: 60000 });
+  }
+  const failures: string[] = [];
+  let pass = 0;
+  try {
+    for (const tc of selected) {
+      const r = runRegressionTest(suiteDir, tc, server.address, server.port);
+      if (r.pass) pass++;
+      else failures.push(`${tc.name}\n${lineDiff(r.expected, r.actual).replace(/^/gm, '    ')}`);
+    }
+  } finally {
+    await server.stop();
+  }
+  const pdnsPass = selected.filter((x) => reference.get(x.name) === 'PASS').length;
+  t.diagnostic(`${target}: ${pass}/${selected.length} pass (PowerDNS 4.7.3 reference run: ${pdnsPass}/${selected.length})`);
+  console.log(`pdns-regression (${target}): ${pass}/${selected.length} pass; PowerDNS reference ${pdnsPass}`);
+  for (const f of failures) console.log(`FAIL ${f}`);
+  assert.ok(pass >= (target === 'pdns' ? selected.length : MIN_PASS), `${pass} passes, expected at least ${target === 'pdns' ? selected.length : MIN_PASS}`);
+});
