@@ -1,0 +1,265 @@
+import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { Rcode, rcodeToString, typeToString } from '../wire/index.js';
+import { monitorSchema, type DetectionConfigInput, type MonitorConfigInput, type QueryLogConfigInput } from './config.js';
+import { Detector } from './detector.js';
+import { MonitorMetrics } from './metrics.js';
+import { clientMapper, type ClientMapper } from './privacy.js';
+import { QueryLog } from './query-log.js';
+import type { Alert, Decision, QueryEvent } from './types.js';
+
+export interface MonitorOptions {
+  monitor?: MonitorConfigInput;
+  detection?: DetectionConfigInput;
+  queryLog?: QueryLogConfigInput;
+  /** Base logger; alerts log at warn, the query log at info with `"msg":"query"`. Default: JSON on stderr. */
+  logger?: Logger;
+  /** Registry to register the metrics in (default: a new one). */
+  registry?: Registry;
+  /** Also collect Node's process metrics (`portcullis_process_*`). */
+  defaultMetrics?: boolean;
+  /** Current time in ms (default Date.now); tests pass virtual time. */
+  clock?: () => number;
+}
+
+/** The live numbers the dashboard and `GET /api/stats` show. */
+export interface MonitorStats {
+  time: number;
+  uptimeSeconds: number;
+  queries: number;
+  /** Queries per second over the last 10 seconds. */
+  qps: number;
+  /** Queries in each of the last 60 seconds, oldest first. */
+  qpsSeries: number[];
+  rcodes: Record<string, number>;
+  transports: Record<string, number>;
+  types: Record<string, number>;
+  cache: { hits: number; misses: number; hitRatio: number; entries?: number };
+  rateLimited: number;
+  dropped: number;
+  truncated: number;
+  tcpConnections: number;
+  upstream: { queries: number; failures: number };
+  /** Over the current and the previous minute. */
+  topClients: { client: string; queries: number }[];
+  topDomains: { domain: string; queries: number }[];
+  alerts: { active: number; byType: Record<string, number> };
+  queryLog: { mode: string; lines: number };
+}
+
+/** Query types that get their own label value; the rest count as OTHER (bounded cardinality). */
+const LABELLED_TYPES = new Set(['A', 'AAAA', 'CNAME', 'MX', 'NS', 'PTR', 'SOA', 'SRV', 'TXT', 'NULL', 'DS', 'DNSKEY', 'HTTPS', 'SVCB', 'CAA', 'NAPTR', 'ANY', 'AXFR', 'IXFR']);
+const TOP_MAX_KEYS = 5000;
+
+/**
+ * The monitor: metrics, live stats, the query log and the detector behind one `observe` call
+ * per query (the finalize phase makes it). `decide` is asked before answering.
+ */
+export class Monitor {
+  readonly metrics: Registry;
+  readonly detector: Detector;
+  readonly queryLog: QueryLog;
+  private readonly m: MonitorMetrics;
+  private readonly logger: Logger;
+  private readonly clock: () => number;
+  private readonly started: number;
+  private readonly mapClient: ClientMapper;
+  private top: number;
+  private cacheSize?: () => number;
+
+  private total = 0;
+  private readonly rcodes = new Map<string, number>();
+  private readonly transports = new Map<string, number>();
+  private readonly types = new Map<string, number>();
+  private hits = 0;
+  private misses = 0;
+  private limited = 0;
+  private dropped = 0;
+  private truncated = 0;
+  private tcpOpen = 0;
+  private upstreamQueries = 0;
+  private upstreamFailures = 0;
+  private readonly perSecond = new Float64Array(60);
+  private readonly perSecondEpoch = new Float64Array(60).fill(-1);
+  private topMinute = -1;
+  private clientsNow = new Map<string, number>();
+  private clientsPrev = new Map<string, number>();
+  private domainsNow = new Map<string, number>();
+  private domainsPrev = new Map<string, number>();
+  private readonly queryChildren = new Map<string, { inc(): void }>();
+  private readonly responseChildren = new Map<string, { inc(): void }>();
+  private readonly latencyChildren = new Map<string, { observe(v: number): void }>();
+
+  constructor(opts: MonitorOptions = {}) {
+    const mc = monitorSchema.parse(opts.monitor ?? {});
+    this.top = mc.top;
+    this.clock = opts.clock ?? Date.now;
+    this.started = this.clock();
+    this.logger = opts.logger ?? pino({ base: undefined }, pino.destination({ fd: 2, sync: false }));
+    this.mapClient = clientMapper(mc['client-privacy'], mc['hash-key']);
+    const qlPrivacy = opts.queryLog?.['client-privacy'];
+    const qlMapper = qlPrivacy && qlPrivacy !== mc['client-privacy'] ? clientMapper(qlPrivacy, mc['hash-key']) : this.mapClient;
+    this.queryLog = new QueryLog(this.logger.child({ component: 'query-log' }), qlMapper, opts.queryLog);
+    const alertLog = this.logger.child({ component: 'detection' });
+    this.m = new MonitorMetrics({
+      registry: opts.registry,
+      defaultMetrics: opts.defaultMetrics,
+      cacheSize: () => this.cacheSize?.() ?? 0,
+      activeAlerts: () => this.alertCounts(),
+    });
+    this.metrics = this.m.registry;
+    this.detector = new Detector({
+      detection: opts.detection,
+      mapClient: this.mapClient,
+      clock: this.clock,
+      onAlert: (a, fresh) => {
+        if (!fresh) return;
+        this.m.alerts.inc({ type: a.type });
+        alertLog.warn({ alert: a }, `detection: ${a.type} ${a.domain || ''} from ${a.client} (score ${a.score})`);
+      },
+      onAction: (d) => this.m.actions.inc({ action: d.action, type: d.reason }),
+    });
+  }
+
+  /** Applies new settings on reload; counters, windows and alerts are kept. */
+  reconfigure(opts: Pick<MonitorOptions, 'detection' | 'queryLog' | 'monitor'>): void {
+    if (opts.detection) this.detector.configure(opts.detection);
+    if (opts.queryLog) this.queryLog.configure(opts.queryLog);
+    if (opts.monitor) this.top = monitorSchema.parse(opts.monitor).top;
+  }
+
+  /** Called once per query by the finalize phase. Synchronous, allocation-light. */
+  observe(e: QueryEvent): void {
+    this.total++;
+    const transport = e.transport;
+    const view = e.view ?? '';
+    const zone = e.zone ?? '';
+    let typeName = typeToString(e.qtype);
+    if (!LABELLED_TYPES.has(typeName)) typeName = 'OTHER';
+    const rcode = e.flags.dropped ? 'DROPPED' : rcodeToString(e.rcode);
+
+    const qk = transport + '\0' + typeName + '\0' + view + '\0' + zone;
+    let qc = this.queryChildren.get(qk);
+    if (!qc) this.queryChildren.set(qk, (qc = this.m.queries.labels(transport, typeName, view, zone)));
+    qc.inc();
+    if (!e.flags.dropped) {
+      const rk = transport + '\0' + rcode + '\0' + view + '\0' + zone;
+      let rc = this.responseChildren.get(rk);
+      if (!rc) this.responseChildren.set(rk, (rc = this.m.responses.labels(transport, rcode, view, zone)));
+      rc.inc();
+      let lc = this.latencyChildren.get(transport);
+      if (!lc) this.latencyChildren.set(transport, (lc = this.m.latency.labels(transport)));
+      lc.observe(e.latencyMs / 1000);
+    }
+    bump(this.rcodes, rcode);
+    bump(this.transports, transport);
+    bump(this.types, typeName);
+    if (e.flags.tc) { this.truncated++; this.m.truncated.inc({ transport }); }
+    if (e.flags.dropped) { this.dropped++; this.m.dropped.inc({ transport }); }
+    if (e.flags.rateLimited) { this.limited++; this.m.rateLimited.inc({ transport }); }
+    const recursive = e.recursive ?? (e.zone === undefined && !e.flags.dropped && !e.flags.rateLimited && e.rcode !== Rcode.REFUSED);
+    if (e.flags.cached) { this.hits++; this.m.cacheHits.inc(); }
+    else if (recursive) { this.misses++; this.m.cacheMisses.inc(); }
+
+    const sec = Math.floor(e.time / 1000);
+    const si = sec % 60;
+    if (this.perSecondEpoch[si] !== sec) { this.perSecondEpoch[si] = sec; this.perSecond[si] = 0; }
+    this.perSecond[si]!++;
+
+    const minute = Math.floor(e.time / 60000);
+    if (minute !== this.topMinute) {
+      this.clientsPrev = minute === this.topMinute + 1 ? this.clientsNow : new Map();
+      this.domainsPrev = minute === this.topMinute + 1 ? this.domainsNow : new Map();
+      this.clientsNow = new Map();
+      this.domainsNow = new Map();
+      this.topMinute = minute;
+    }
+    if (this.clientsNow.size < TOP_MAX_KEYS || this.clientsNow.has(e.client)) bump(this.clientsNow, e.client);
+    const qn = typeof e.qname === 'string' ? e.qname.toLowerCase() : e.qname.key;
+    if (this.domainsNow.size < TOP_MAX_KEYS || this.domainsNow.has(qn)) bump(this.domainsNow, qn);
+
+    if (this.queryLog.write(e)) this.m.queryLogLines.inc();
+    this.detector.observe(e);
+  }
+
+  /** Asked before answering: undefined, or throttle/block with the EDE to answer with. */
+  decide(client: string, qname: QueryEvent['qname']): Decision | undefined {
+    return this.detector.decide(client, qname);
+  }
+
+  alerts(): Alert[] {
+    return this.detector.alerts();
+  }
+
+  /** Lets the cache report its size for `portcullis_cache_entries` and the stats. */
+  setCacheSize(source: () => number): void {
+    this.cacheSize = source;
+  }
+
+  /** The resolver reports every upstream query: 'ok', or a failure reason ('timeout', 'servfail', 'network', ...). */
+  upstream(outcome: string): void {
+    this.upstreamQueries++;
+    this.m.upstreamQueries.inc({ outcome: outcome === 'ok' ? 'ok' : 'failure' });
+    if (outcome !== 'ok') {
+      this.upstreamFailures++;
+      this.m.upstreamFailures.inc({ reason: outcome });
+    }
+  }
+
+  /** Stream transports report connections opening (+1) and closing (-1). */
+  tcpConnection(delta: 1 | -1): void {
+    this.tcpOpen = Math.max(0, this.tcpOpen + delta);
+    this.m.tcpConnections.set(this.tcpOpen);
+    if (delta > 0) this.m.tcpAccepted.inc();
+  }
+
+  stats(): MonitorStats {
+    const now = this.clock();
+    const nowSec = Math.floor(now / 1000);
+    const series: number[] = [];
+    for (let s = nowSec - 59; s <= nowSec; s++) {
+      const i = ((s % 60) + 60) % 60;
+      series.push(this.perSecondEpoch[i] === s ? this.perSecond[i]! : 0);
+    }
+    // The current second is partial: the rate is the ten full seconds before it.
+    const qps = series.slice(49, 59).reduce((a, b) => a + b, 0) / 10;
+    const byType = this.alertCounts();
+    const entries = this.cacheSize?.();
+    return {
+      time: now,
+      uptimeSeconds: Math.round((now - this.started) / 1000),
+      queries: this.total,
+      qps,
+      qpsSeries: series,
+      rcodes: Object.fromEntries(this.rcodes),
+      transports: Object.fromEntries(this.transports),
+      types: Object.fromEntries(this.types),
+      cache: { hits: this.hits, misses: this.misses, hitRatio: this.hits + this.misses === 0 ? 0 : this.hits / (this.hits + this.misses), ...(entries !== undefined ? { entries } : {}) },
+      rateLimited: this.limited,
+      dropped: this.dropped,
+      truncated: this.truncated,
+      tcpConnections: this.tcpOpen,
+      upstream: { queries: this.upstreamQueries, failures: this.upstreamFailures },
+      topClients: topOf(this.clientsNow, this.clientsPrev, this.top).map(([k, v]) => ({ client: this.mapClient(k), queries: v })),
+      topDomains: topOf(this.domainsNow, this.domainsPrev, this.top).map(([k, v]) => ({ domain: k, queries: v })),
+      alerts: { active: Object.values(byType).reduce((a, b) => a + b, 0), byType },
+      queryLog: { mode: this.queryLog.currentMode, lines: this.queryLog.written },
+    };
+  }
+
+  private alertCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const a of this.detector.alerts()) out[a.type] = (out[a.type] ?? 0) + 1;
+    return out;
+  }
+}
+
+function bump(m: Map<string, number>, k: string): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
+}
+
+function topOf(a: Map<string, number>, b: Map<string, number>, n: number): [string, number][] {
+  const sum = new Map(b);
+  for (const [k, v] of a) sum.set(k, (sum.get(k) ?? 0) + v);
+  return [...sum].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, n);
+}

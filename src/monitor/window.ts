@@ -1,0 +1,94 @@
+/**
+ * A sliding window of a few numeric counters, kept as `buckets` fixed slices of time. Adding is
+ * O(1) with no allocation; summing walks the slices. Slices older than the window are reset
+ * lazily when their slot is reused, so an idle window costs nothing.
+ */
+export class SlidingCounters {
+  private readonly epochs: Float64Array;
+  private readonly values: Float64Array;
+
+  constructor(
+    readonly fields: number,
+    readonly buckets: number,
+    readonly bucketMs: number,
+  ) {
+    this.epochs = new Float64Array(buckets).fill(-Infinity);
+    this.values = new Float64Array(fields * buckets);
+  }
+
+  get windowMs(): number {
+    return this.buckets * this.bucketMs;
+  }
+
+  /** Offset of the slot for `time`, reset if it held an older slice. */
+  slot(time: number): number {
+    const e = Math.floor(time / this.bucketMs);
+    const i = ((e % this.buckets) + this.buckets) % this.buckets;
+    const base = i * this.fields;
+    if (this.epochs[i] !== e) {
+      this.epochs[i] = e;
+      this.values.fill(0, base, base + this.fields);
+    }
+    return base;
+  }
+
+  add(base: number, field: number, v: number): void {
+    this.values[base + field]! += v;
+  }
+
+  /** Sums every field over the window ending at `time` into `out`. */
+  sum(time: number, out: Float64Array): Float64Array {
+    out.fill(0);
+    const e = Math.floor(time / this.bucketMs);
+    for (let i = 0; i < this.buckets; i++) {
+      const be = this.epochs[i]!;
+      if (be > e - this.buckets && be <= e) {
+        const base = i * this.fields;
+        for (let f = 0; f < this.fields; f++) out[f]! += this.values[base + f]!;
+      }
+    }
+    return out;
+  }
+}
+
+/** Result of `RecentKeys.see`: never seen (or forgotten), seen before the window, seen inside it. */
+export const Seen = { Never: 0, BeforeWindow: 1, InWindow: 2 } as const;
+export type Seen = (typeof Seen)[keyof typeof Seen];
+
+/**
+ * Remembers when keys (subdomains, clients) were last seen, up to a cap (the first-seen key is
+ * forgotten first). Distinct counts in a window are "keys not seen inside the window", counted as they arrive.
+ */
+export class RecentKeys {
+  private readonly last = new Map<string, number>();
+
+  constructor(private readonly cap: number) {}
+
+  see(key: string, time: number, windowMs: number): Seen {
+    const prev = this.last.get(key);
+    if (prev !== undefined) {
+      // Updated in place: eviction is then oldest-first-seen rather than least-recently-seen,
+      // which is cheaper (no re-insertion) and only matters once the cap is reached.
+      this.last.set(key, time);
+      return time - prev < windowMs ? Seen.InWindow : Seen.BeforeWindow;
+    }
+    const seen: Seen = Seen.Never;
+    this.last.set(key, time);
+    if (this.last.size > this.cap) {
+      const oldest = this.last.keys().next().value as string;
+      this.last.delete(oldest);
+    }
+    return seen;
+  }
+
+  /** Keys last seen at or after `since`. */
+  countSince(since: number): number {
+    let n = 0;
+    for (const v of this.last.values()) if (v >= since) n++;
+    return n;
+  }
+
+  get size(): number {
+    return this.last.size;
+  }
+}
