@@ -9,18 +9,16 @@ import { NodeFlag, type RRset, type ZoneNode } from './zone.js';
  * Returns the nodes in canonical order. Nothing here allocates per query later.
  */
 export function compile(origin: Name, byKey: Map<string, ZoneNode>): ZoneNode[] {
-  const nodes = Array.from(byKey.values());
+  const nodes = canonicalOrder(byKey);
   // Canonical order (RFC 4034 §6.1) puts every ancestor before its descendants, so one pass
   // in this order sees each parent finished before its children.
-  nodes.sort((a, b) => a.name.compare(b.name));
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i]!;
     node.index = i;
     let flags = 0;
     if (node.name.labelCount === origin.labelCount) flags |= NodeFlag.APEX;
     else {
-      const parent = byKey.get(node.name.parent().key);
-      node.parent = parent;
+      const parent = node.parent; // linked while building
       if (parent) {
         node.above = parent.above ?? ((parent.flags & (NodeFlag.DELEGATION | NodeFlag.DNAME)) !== 0 ? parent : undefined);
         if (node.name.lowerLabels[0] === '*') {
@@ -43,6 +41,30 @@ export function compile(origin: Name, byKey: Map<string, ZoneNode>): ZoneNode[] 
     }
   }
   return nodes;
+}
+
+/**
+ * The nodes sorted in canonical order. Comparing precomputed strings (lower-case labels from
+ * the right, joined by NUL) is several times faster on large zones than Name.compare, and equal
+ * to it unless a label holds a NUL octet, where we fall back to Name.compare.
+ */
+function canonicalOrder(byKey: Map<string, ZoneNode>): ZoneNode[] {
+  const pairs: [string, ZoneNode][] = [];
+  let nul = false;
+  for (const node of byKey.values()) {
+    const lower = node.name.lowerLabels;
+    let k = '';
+    if (lower.length > 0) {
+      const rev = lower.slice().reverse();
+      k = rev.join('\0');
+      if (!nul) for (const l of lower) if (l.indexOf('\0') >= 0) nul = true;
+    }
+    pairs.push([k, node]);
+  }
+  if (nul) return pairs.map((p) => p[1]).sort((a, b) => a.name.compare(b.name));
+  // Root sorts first as ''; a parent's key is a prefix of its children's, so it sorts first.
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return pairs.map((p) => p[1]);
 }
 
 /** A/AAAA sets of the in-zone targets of an NS, MX or SRV set; `glue` admits occluded data. */

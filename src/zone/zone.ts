@@ -228,20 +228,40 @@ export function buildZone(origin: Name, records: Iterable<ResourceRecord>): Zone
   return new Zone(origin, byKey, ordered, count);
 }
 
-/** The node of `name`, created with any missing ancestors (empty non-terminals) on the way. */
+/**
+ * The node of `name`, created with any missing ancestors (empty non-terminals) on the way and
+ * linked to its parent. Parent keys are slices of the child's key, so walking up allocates
+ * nothing until an ancestor is actually missing.
+ */
 function nodeFor(byKey: Map<string, ZoneNode>, name: Name, originDepth: number): ZoneNode {
-  const found = byKey.get(name.key);
+  const key = name.key;
+  const found = byKey.get(key);
   if (found) return found;
   const node = new ZoneNode(name);
-  byKey.set(name.key, node);
-  // Create the missing ancestors: they are empty non-terminals until data arrives for them.
-  for (let up = 1; name.labelCount - up > originDepth; up++) {
-    const anc = name.parent(up);
-    const key = anc.key;
-    if (byKey.has(key)) break;
-    byKey.set(key, new ZoneNode(anc));
+  byKey.set(key, node);
+  let child = node;
+  let childKey = key;
+  while (child.name.labelCount > originDepth) {
+    const pKey = parentKey(childKey) ?? child.name.parent().key;
+    const existing = byKey.get(pKey);
+    if (existing) {
+      child.parent = existing;
+      break;
+    }
+    const created = new ZoneNode(child.name.parent());
+    byKey.set(pKey, created);
+    child.parent = created;
+    child = created;
+    childKey = pKey;
   }
   return node;
+}
+
+/** Key of the parent name, sliced from a key without escapes; undefined when it has escapes. */
+function parentKey(key: string): string | undefined {
+  if (key.indexOf('\\') >= 0) return undefined;
+  const dot = key.indexOf('.');
+  return dot === key.length - 1 ? '.' : key.slice(dot + 1);
 }
 
 function addRecord(node: ZoneNode, rr: ResourceRecord, builders: Map<RRset, SetBuilder>): boolean {
