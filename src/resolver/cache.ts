@@ -125,7 +125,7 @@ export class Cache {
   capNegative(soa: readonly ResourceRecord[]): ResourceRecord[] {
     return soa.map((r) => {
       const minimum = (r.data as { minimum?: number }).minimum ?? r.ttl;
-      return { ...r, ttl: Math.min(r.ttl, minimum, this.config.maxNegativeTtl) };
+      return { ...r, ttl: Math.max(this.config.minTtl, Math.min(r.ttl, minimum, this.config.maxNegativeTtl)) };
     });
   }
 
@@ -156,7 +156,7 @@ export class Cache {
     const s = soa.find((r) => r.type === RRType.SOA);
     if (!s) return false;
     const minimum = (s.data as { minimum?: number }).minimum ?? s.ttl;
-    const ttl = Math.min(s.ttl, minimum, this.config.maxNegativeTtl);
+    const ttl = Math.max(this.config.minTtl, Math.min(s.ttl, minimum, this.config.maxNegativeTtl));
     const soaStored = soa.filter((r) => r.type === RRType.SOA).map((r) => ({ ...r, ttl }));
     const key = kind === 'nxdomain' ? keyOf(name, 'NX', cls) : keyOf(name, type, cls);
     return this.insert({ kind, name, type: kind === 'nxdomain' ? 0 : type, class: cls, rrs: [], soa: soaStored, rank, ttl }, key);

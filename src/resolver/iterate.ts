@@ -63,6 +63,8 @@ interface Cut {
 
 export interface IteratorConfig {
   qnameMinimisation: boolean;
+  /** Type of minimised queries: A (Unbound's choice, fewer broken answers) or NS (RFC 7816). */
+  minimisedType: number;
   caseRandomisation: boolean;
   queryPort: number;
   ipv6: boolean;
@@ -117,8 +119,14 @@ export class Iterator {
     for (let referrals = 0; ; ) {
       const minimised = minimise && labels < name.labelCount && qtype !== RRType.DS;
       const qname = minimised ? name.suffix(labels) : name;
-      const asked = minimised ? RRType.A : qtype;
+      const asked = minimised ? this.config.minimisedType : qtype;
       const got = await this.askCut(cut, qname, asked, qclass, plan, depth, tried, resolvedNames);
+      if ('fail' in got && minimised) {
+        // Relaxed mode: servers that fail minimised queries get the full name.
+        minimise = false;
+        tried = new Set();
+        continue;
+      }
       if ('fail' in got) {
         if (cut.fromCache && !cut.zone.isRoot) {
           // Every cached server of this zone failed: start again from the parent's servers.

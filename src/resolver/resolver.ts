@@ -26,6 +26,8 @@ export interface ResolverOptions {
   forward?: ForwardConfig[];
   /** RFC 9156 relaxed mode (default true). */
   qnameMinimisation?: boolean;
+  /** QTYPE of minimised queries: 'A' (default, as Unbound) or 'NS' (RFC 7816, as Knot Resolver). */
+  minimisedType?: 'A' | 'NS';
   /** 0x20 randomisation of the query name's case (default true). */
   caseRandomisation?: boolean;
   /** Destination port of upstream queries (default 53). */
@@ -110,6 +112,7 @@ export class Resolver {
       this.cache, this.selector, opts.upstream ?? new NetUpstream(), clock, opts.rootHints ?? ianaRootHints, forwards,
       {
         qnameMinimisation: opts.qnameMinimisation ?? true,
+        minimisedType: opts.minimisedType === 'NS' ? RRType.NS : RRType.A,
         caseRandomisation: opts.caseRandomisation ?? true,
         queryPort,
         ipv6: opts.ipv6 ?? true,

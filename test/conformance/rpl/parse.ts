@@ -155,7 +155,7 @@ export function parseScenario(text: string, file: string): Scenario {
       switch (kw) {
         case 'MATCH': e.match.push(...words.slice(1)); break;
         case 'ADJUST': e.adjust.push(...words.slice(1)); break;
-        case 'REPLY':
+        case 'REPLY': case 'FLAGS':
           for (const w of words.slice(1)) {
             const up = w.toUpperCase();
             const rc = up === 'NOTIMPL' ? 4 : rcodeFromString(up);
