@@ -1,0 +1,231 @@
+// Unit tests of the monitor's parts: name features, allow list, privacy, windows, config,
+// and the Monitor (metrics, stats, query log, decide).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { Name, EdeCode, Rcode } from '../../src/wire/index.js';
+import {
+  AllowList, Monitor, RecentKeys, Seen, SlidingCounters, clientMapper, detectionSchema, detectionSettings,
+  nameFeatures, shannonEntropy, truncateAddress, type QueryEvent,
+} from '../../src/monitor/index.js';
+
+const flags = { tc: false, rateLimited: false, dropped: false, cached: false };
+function ev(time: number, qname: string, extra: Partial<QueryEvent> = {}): QueryEvent {
+  return { time, client: '192.0.2.7', transport: 'udp', qname, qtype: 1, rcode: 0, bytesIn: 40, bytesOut: 80, latencyMs: 2, flags, ...extra };
+}
+function capture() {
+  const lines: any[] = [];
+  const stream = new Writable({ write(chunk, _enc, cb) { for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l)); cb(); } });
+  return { lines, logger: pino({ base: undefined }, stream) };
+}
+
+test('registered domain, subdomain part and entropy', () => {
+  const cases: [string, string | undefined, string, string][] = [
+    ['www.example.com.', undefined, 'example.com', 'www'],
+    ['a.b.example.co.uk', undefined, 'example.co.uk', 'a.b'],
+    ['example.com', undefined, 'example.com', ''],
+    ['com.', undefined, 'com', ''],
+    ['.', undefined, '.', ''],
+    ['x.y.tunnel.corp.example.', 'corp.example.', 'corp.example', 'x.y.tunnel'],
+    ['4.3.2.1.in-addr.arpa', undefined, '1.in-addr.arpa', '4.3.2'],
+  ];
+  for (const [q, zone, domain, sub] of cases) {
+    const f = nameFeatures(q, zone);
+    assert.equal(f.domain, domain, q);
+    assert.equal(f.sub, sub, q);
+  }
+  const n = nameFeatures(Name.parse('AbC.Example.COM.'));
+  assert.equal(n.domain, 'example.com');
+  assert.equal(n.sub, 'abc');
+  assert.equal(n.maxLabelLength, 3);
+  assert.equal(shannonEntropy(['aaaa']), 0);
+  assert.equal(shannonEntropy(['abcd']), 2);
+  assert.equal(shannonEntropy(['ab', 'ab']), 1);
+  assert.ok(nameFeatures('f3a9c2e1b7d04e6f8a2b.t.x.com').entropy > 3.5);
+});
+
+test('allow list: domains by suffix, addresses by prefix, bad entries rejected', () => {
+  const a = new AllowList(['backup.example.com', '192.0.2.0/24', '2001:db8::/32', '198.51.100.9']);
+  assert.ok(a.allowsName('backup.example.com'));
+  assert.ok(a.allowsName('x.y.backup.example.com'));
+  assert.ok(!a.allowsName('example.com'));
+  assert.ok(!a.allowsName('notbackup.example.com'));
+  assert.ok(a.allowsClient('192.0.2.200'));
+  assert.ok(!a.allowsClient('192.0.3.1'));
+  assert.ok(a.allowsClient('2001:db8:1::5'));
+  assert.ok(!a.allowsClient('2001:db9::5'));
+  assert.ok(a.allowsClient('198.51.100.9') && !a.allowsClient('198.51.100.10'));
+  assert.throws(() => new AllowList(['10.0.0.0/33']), /prefix length/);
+  assert.throws(() => new AllowList(['foo/8']), /neither/);
+  assert.throws(() => new AllowList(['a..b']), /bad domain/);
+});
+
+test('client privacy: truncate and keyed hash', () => {
+  assert.equal(truncateAddress('192.0.2.77'), '192.0.2.0');
+  assert.equal(truncateAddress('2001:db8:1:2:3::9'), '2001:db8:1::');
+  const h1 = clientMapper('hash', 'key-one-1234');
+  const h2 = clientMapper('hash', 'key-two-1234');
+  assert.equal(h1('192.0.2.1'), h1('192.0.2.1'));
+  assert.match(h1('192.0.2.1'), /^[0-9a-f]{16}$/);
+  assert.notEqual(h1('192.0.2.1'), h1('192.0.2.2'));
+  assert.notEqual(h1('192.0.2.1'), h2('192.0.2.1'));
+  assert.equal(clientMapper('full')('192.0.2.1'), '192.0.2.1');
+});
+
+test('sliding counters forget old buckets; recent keys tell window from before', () => {
+  const w = new SlidingCounters(2, 6, 10_000);
+  const out = new Float64Array(2);
+  w.add(w.slot(0), 0, 5);
+  w.add(w.slot(30_000), 0, 1);
+  w.add(w.slot(30_000), 1, 7);
+  assert.deepEqual([...w.sum(30_000, out)], [6, 7]);
+  assert.deepEqual([...w.sum(59_999, out)], [6, 7]);
+  assert.deepEqual([...w.sum(60_000, out)], [1, 7], 'the first bucket left the window');
+  w.add(w.slot(120_000), 0, 2); // reuses slot 0 and resets it
+  assert.deepEqual([...w.sum(120_000, out)], [2, 0]);
+  const k = new RecentKeys(2);
+  assert.equal(k.see('a', 0, 1000), Seen.Never);
+  assert.equal(k.see('a', 500, 1000), Seen.InWindow);
+  assert.equal(k.see('a', 2000, 1000), Seen.BeforeWindow);
+  k.see('b', 2000, 1000);
+  k.see('c', 2000, 1000); // over the cap: "a" goes
+  assert.equal(k.size, 2);
+  assert.equal(k.see('a', 2100, 1000), Seen.Never);
+});
+
+test('detection config: defaults, overrides and errors', () => {
+  const s = detectionSettings({ window: 30, thresholds: { beaconing: 0.8 }, actions: { tunneling: 'block' } });
+  assert.equal(s.windowMs, 30_000);
+  assert.equal(s.thresholds.beaconing, 0.8);
+  assert.equal(s.thresholds.tunneling, 0.6);
+  assert.equal(s.actions.tunneling, 'block');
+  assert.equal(s.actions.exfiltration, 'alert');
+  assert.ok(!detectionSchema.safeParse({ actions: { tunneling: 'nuke' } }).success);
+  assert.ok(!detectionSchema.safeParse({ thresholds: { tunneling: 2 } }).success);
+  assert.ok(!detectionSchema.safeParse({ bogus: 1 }).success, 'unknown keys are errors');
+});
+
+test('Monitor: metrics, stats, top lists, cache ratio', async () => {
+  let now = 1_000_000;
+  const m = new Monitor({ logger: pino({ level: 'silent' }), clock: () => now });
+  m.setCacheSize(() => 17);
+  for (let i = 0; i < 30; i++) m.observe(ev(now - 5000 + i * 100, 'www.example.com.', { flags: { ...flags, cached: i % 3 !== 0 } }));
+  m.observe(ev(now, 'nx.example.com.', { rcode: Rcode.NXDOMAIN, transport: 'tcp', client: '192.0.2.8' }));
+  m.observe(ev(now, 'big.example.com.', { flags: { ...flags, tc: true } }));
+  m.observe(ev(now, 'x.example.com.', { flags: { ...flags, dropped: true, rateLimited: true } }));
+  m.upstream('ok');
+  m.upstream('timeout');
+  m.tcpConnection(1);
+  now += 1000;
+  const s = m.stats();
+  assert.equal(s.queries, 33);
+  assert.equal(s.rcodes.NOERROR, 31);
+  assert.equal(s.rcodes.NXDOMAIN, 1);
+  assert.equal(s.rcodes.DROPPED, 1);
+  assert.equal(s.truncated, 1);
+  assert.equal(s.rateLimited, 1);
+  assert.equal(s.cache.hits, 20);
+  assert.equal(s.cache.misses, 12, '10 uncached of the 30, plus the NXDOMAIN and the TC answer');
+  assert.equal(s.cache.entries, 17);
+  assert.equal(s.qpsSeries.reduce((a, b) => a + b, 0), 33);
+  assert.equal(s.qps, 3.3);
+  assert.equal(s.topClients[0]!.client, '192.0.2.7');
+  assert.equal(s.topDomains[0]!.domain, 'www.example.com.');
+  const text = await m.metrics.metrics();
+  for (const name of ['portcullis_queries_total', 'portcullis_responses_total', 'portcullis_query_duration_seconds_bucket', 'portcullis_cache_hit_ratio', 'portcullis_cache_entries 17', 'portcullis_upstream_failures_total{reason="timeout"} 1', 'portcullis_tcp_connections 1', 'portcullis_responses_truncated_total{transport="udp"} 1', 'portcullis_rate_limit_limited_total{transport="udp"} 1', 'portcullis_detection_alerts_active']) {
+    assert.ok(text.includes(name), `metrics include ${name}`);
+  }
+  assert.match(text, /portcullis_cache_hit_ratio 0\.62/);
+});
+
+test('query log: on, sampled (exact share) and off; privacy applied', () => {
+  const on = capture();
+  const m1 = new Monitor({ logger: on.logger, queryLog: { mode: 'on' }, monitor: { 'client-privacy': 'truncate' } });
+  m1.observe(ev(1, 'www.example.com.'));
+  const q = on.lines.filter((l) => l.msg === 'query');
+  assert.equal(q.length, 1);
+  assert.equal(q[0].client, '192.0.2.0');
+  assert.equal(q[0].qname, 'www.example.com.');
+  assert.equal(q[0].qtype, 'A');
+  assert.equal(q[0].rcode, 'NOERROR');
+  const sampled = capture();
+  const m2 = new Monitor({ logger: sampled.logger, queryLog: { mode: 'sampled', 'sample-rate': 0.1 } });
+  for (let i = 0; i < 1000; i++) m2.observe(ev(i, `n${i}.example.com.`));
+  assert.equal(sampled.lines.filter((l) => l.msg === 'query').length, 100);
+  const off = capture();
+  const m3 = new Monitor({ logger: off.logger });
+  for (let i = 0; i < 50; i++) m3.observe(ev(i, 'www.example.com.'));
+  assert.equal(off.lines.filter((l) => l.msg === 'query').length, 0);
+  const hashed = capture();
+  const m4 = new Monitor({ logger: hashed.logger, queryLog: { mode: 'on', 'client-privacy': 'hash' }, monitor: { 'hash-key': 'a-fixed-key' } });
+  m4.observe(ev(1, 'www.example.com.'));
+  assert.match(hashed.lines[0].client, /^[0-9a-f]{16}$/);
+});
+
+// A dnscat2-like session: hex names, TXT, one a second.
+function tunnel(m: Monitor, client: string, domain: string, from: number, n: number): number {
+  let t = from;
+  for (let i = 0; i < n; i++, t += 1000) {
+    const hex = Array.from({ length: 60 }, (_, j) => '0123456789abcdef'[(i * 7 + j * 13 + (j * j) % 11) % 16]).join('');
+    m.observe(ev(t, `${hex.slice(0, 30)}.${hex.slice(30)}.${domain}`, { client, qtype: 16, bytesOut: 200 }));
+  }
+  return t;
+}
+
+test('decide: block with an Extended DNS Error after a tunnel, scoped to the client and domain', () => {
+  let now = 5_000_000;
+  const logs = capture();
+  const m = new Monitor({ logger: logs.logger, clock: () => now, detection: { actions: { tunneling: 'block' }, 'action-duration': 60 } });
+  assert.equal(m.decide('10.9.9.9', 'x.evil-tunnel.com.'), undefined);
+  now = tunnel(m, '10.9.9.9', 'evil-tunnel.com', now, 60);
+  const alerts = m.alerts();
+  assert.equal(alerts.length, 1);
+  const a = alerts[0]!;
+  assert.equal(a.type, 'tunneling');
+  assert.equal(a.domain, 'evil-tunnel.com');
+  assert.equal(a.client, '10.9.9.9');
+  assert.ok(a.score >= 0.6 && a.score <= 1);
+  assert.ok(a.first <= a.last);
+  assert.equal(a.action, 'block');
+  assert.equal(typeof a.evidence.entropyBitsPerChar, 'number');
+  assert.ok(logs.lines.some((l) => l.level === 40 && l.alert?.type === 'tunneling'), 'alert logged at warn');
+  const d = m.decide('10.9.9.9', 'anything.evil-tunnel.com.');
+  assert.ok(d);
+  assert.equal(d.action, 'block');
+  assert.equal(d.rcode, Rcode.REFUSED);
+  assert.equal(d.ede.infoCode, EdeCode.BLOCKED);
+  assert.match(d.ede.text, /tunneling detected for evil-tunnel\.com/);
+  assert.equal(m.decide('10.9.9.10', 'anything.evil-tunnel.com.'), undefined, 'other clients unaffected');
+  assert.equal(m.decide('10.9.9.9', 'www.example.com.'), undefined, 'other domains unaffected');
+  now += 61_000;
+  assert.equal(m.decide('10.9.9.9', 'anything.evil-tunnel.com.'), undefined, 'the block expires');
+});
+
+test('throttle lets throttle-rate queries a second through; the allow list silences detection', () => {
+  let now = 9_000_000;
+  const m = new Monitor({ logger: pino({ level: 'silent' }), clock: () => now, detection: { actions: { tunneling: 'throttle' }, 'throttle-rate': 2 } });
+  now = tunnel(m, '10.9.9.9', 'evil-tunnel.com', now, 60);
+  let passed = 0;
+  for (let i = 0; i < 40; i++, now += 100) if (!m.decide('10.9.9.9', 'a.evil-tunnel.com.')) passed++;
+  assert.ok(passed >= 7 && passed <= 10, `about 2/s over 4 s passed: ${passed}`);
+  const d = m.decide('10.9.9.9', 'a.evil-tunnel.com.') ?? m.decide('10.9.9.9', 'a.evil-tunnel.com.') ?? m.decide('10.9.9.9', 'a.evil-tunnel.com.');
+  assert.equal(d?.action, 'throttle');
+  assert.equal(d?.ede.infoCode, EdeCode.OTHER);
+
+  const allowed = new Monitor({ logger: pino({ level: 'silent' }), clock: () => now, detection: { allow: ['evil-tunnel.com', '10.8.0.0/16'], actions: { tunneling: 'block' } } });
+  tunnel(allowed, '10.9.9.9', 'evil-tunnel.com', now, 60);
+  tunnel(allowed, '10.8.1.1', 'other-tunnel.com', now, 60);
+  assert.deepEqual(allowed.alerts(), []);
+  tunnel(allowed, '10.9.9.9', 'other-tunnel.com', now, 60);
+  assert.equal(allowed.alerts().length, 1, 'the same traffic elsewhere is still found');
+});
+
+test('tracked state stays bounded under a flood of new sources and names', (t) => {
+  const m = new Monitor({ logger: pino({ level: 'silent' }), detection: { 'max-tracked': 1000 } });
+  let n = 0;
+  for (let i = 0; i < 20_000; i++, n++) m.observe(ev(1_000_000 + i, `r${i}.d${i % 5000}.com.`, { client: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` }));
+  const tr = m.detector.tracked;
+  t.diagnostic(`after ${n} queries from ${n} sources: ${JSON.stringify(tr)}`);
+  assert.ok(tr.pairs <= 1000 && tr.domains <= 1000 && tr.clients <= 1000, JSON.stringify(tr));
+});
