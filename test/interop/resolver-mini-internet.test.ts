@@ -158,6 +158,11 @@ before(async () => {
   await waitFor(TLD, PORT, 'test.');
   await waitFor(SLD, PORT, 'example.test.');
   await waitFor(UNBOUND, UNBOUND_PORT, 'example.test.', true);
+  // A server that failed to bind (another run of this test holding the ports) would leave us
+  // talking to someone else's servers: refuse to go on.
+  await new Promise((r) => setTimeout(r, 200));
+  const dead = procs.filter((p) => p.exitCode !== null);
+  if (dead.length > 0) throw new Error(`${dead.length} peer(s) exited at start (ports 127.0.53.x:${PORT} in use by another run?)`);
 });
 
 after(() => {
