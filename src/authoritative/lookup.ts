@@ -43,6 +43,15 @@ export interface LookupOptions {
 
 export const DEFAULT_MAX_CHAIN = 16;
 
+/**
+ * The key under which a lookup result may be cached or precompiled (DESIGN.md "How a query
+ * flows"): zone version, name, type, class and DO. The name is lower-cased: the cached wire
+ * answer is reused with the question's case patched in.
+ */
+export function answerKey(zone: Zone, qname: Name, qtype: number, dnssec: boolean): string {
+  return `${zone.origin.key}/${zone.serial}|${qname.key}|${qtype}|${zone.class}|${dnssec ? 1 : 0}`;
+}
+
 /** Section builder for one lookup. */
 class Sections {
   readonly answer: ResourceRecord[] = [];

@@ -223,6 +223,8 @@ export function buildZone(origin: Name, records: Iterable<ResourceRecord>): Zone
   const soaSet = apex.getRRset(RRType.SOA);
   if (!soaSet) throw new ZoneBuildError(origin, 'no SOA record at the apex');
   if (soaSet.records.length > 1) throw new ZoneBuildError(origin, `${soaSet.records.length} SOA records at the apex (exactly one allowed)`);
+  // Sets that grew by push hold spare capacity: keep exact-size copies.
+  for (const b of builders.values()) (b.set as { records: readonly ResourceRecord[] }).records = b.records.slice();
   builders.clear();
   const ordered = compile(origin, byKey);
   return new Zone(origin, byKey, ordered, count);
@@ -271,7 +273,7 @@ function addRecord(node: ZoneNode, rr: ResourceRecord, builders: Map<RRset, SetB
     const first = rr.name === node.name ? rr : { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, data: rr.data };
     const records = [first];
     set = { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, records, additional: undefined, sigs: undefined };
-    insertSorted(node.rrsets, set);
+    node.rrsets = insertSorted(node.rrsets, set);
     return true;
   }
   let b = builders.get(set);
@@ -286,10 +288,15 @@ function addRecord(node: ZoneNode, rr: ResourceRecord, builders: Map<RRset, SetB
   return true;
 }
 
-function insertSorted(sets: RRset[], set: RRset): void {
+/**
+ * A new array with `set` in type order. Exact-size arrays on purpose: growing an empty array by
+ * push/splice reserves 17 slots, which across a million nodes is most of the tree's memory.
+ */
+function insertSorted(sets: RRset[], set: RRset): RRset[] {
+  if (sets.length === 0) return [set];
   let i = sets.length;
   while (i > 0 && sets[i - 1]!.type > set.type) i--;
-  sets.splice(i, 0, set);
+  return sets.slice(0, i).concat([set], sets.slice(i));
 }
 
 /** Identity of a record's data for duplicate detection: canonical RDATA bytes (RFC 4034 §6.2). */

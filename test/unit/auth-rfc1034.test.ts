@@ -240,3 +240,12 @@ ns.test. 172800 A 192.0.2.1
   await checkCase(s, { qname: 'nope.', qtype: 'A', rcode: 'NXDOMAIN', flags: 'qr aa', authority: ['. 86400 IN SOA a.root-servers.net. nstld.verisign-grs.com. 2024010100 1800 900 604800 86400'] });
   await checkCase(s, { qname: '.', qtype: 'NS', rcode: 'NOERROR', flags: 'qr aa', answer: ['. 518400 IN NS a.root-servers.net.'], additional: ['a.root-servers.net. 518400 IN A 198.41.0.4'] });
 });
+
+test('answerKey separates zone version, name (case-folded), type and DO', async () => {
+  const { answerKey } = await import('../../src/authoritative/lookup.js');
+  const k = answerKey(parent, Name.parse('WWW.example.test.'), RRType.A, false);
+  assert.equal(k, answerKey(parent, Name.parse('www.EXAMPLE.test.'), RRType.A, false));
+  assert.notEqual(k, answerKey(parent, Name.parse('www.example.test.'), RRType.AAAA, false));
+  assert.notEqual(k, answerKey(parent, Name.parse('www.example.test.'), RRType.A, true));
+  assert.notEqual(k, answerKey(child, Name.parse('www.example.test.'), RRType.A, false));
+});
