@@ -127,7 +127,10 @@ export async function checkEdns(ctx: AuditContext): Promise<void> {
       continue;
     }
     const msg = p.msg(zone);
-    const o: Outcome = p.tcp ? await tryTcp(ctx, msg) : await tryUdp(ctx, msg, `${p.name} probe`);
+    let o: Outcome = p.tcp ? await tryTcp(ctx, msg) : await tryUdp(ctx, msg, `${p.name} probe`);
+    // An empty TC answer (an RRL slip, or an answer too big) says "ask over TCP": do so, as a
+    // resolver would, except for the size probes where the truncation is the point.
+    if (!p.tcp && !p.name.startsWith('edns@') && ctx.tcpAnswers && o.ok && o.res.message.tc && o.res.message.answer.length === 0) o = await tryTcp(ctx, msg);
     const problems = o.ok ? p.expect(o.res, strict) : [o.error.kind === 'timeout' ? 'no answer (timeout)' : `${o.error.kind}: ${o.error.message}`];
     if (problems.length) failed++;
     results.push(problems.length ? `${p.name}=FAIL (${problems.join(', ')})` : `${p.name}=ok`);
