@@ -21,7 +21,7 @@ export async function probeAmplification(ctx: AuditContext): Promise<void> {
   if (!ctx.udpAnswers) return;
   for (const name of names(ctx)) {
     for (const type of AMPLIFYING) {
-      await tryUdp(ctx, query(name, type, { rd: ctx.recursion === true, edns: { udpSize: 4096, do: true } }));
+      await tryUdp(ctx, query(name, type, { rd: ctx.recursion === true && !ctx.options.zones.length, edns: { udpSize: 4096, do: true } }));
     }
   }
 }
