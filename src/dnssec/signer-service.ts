@@ -1,0 +1,96 @@
+import { Name, RRType, type ResourceRecord, type SoaData } from '../wire/index.js';
+import { generateZoneKey, loadZoneKeys, saveKey, type ZoneKey } from './keys.js';
+import type { SignerSettings } from './signer-config.js';
+import { resignChanges, signZoneDetailed, type SignResult, type ZoneDiff } from './signer.js';
+
+/**
+ * Online signing for one served zone: keeps its keys (loaded from the key directory, made
+ * there when missing), signs at load, signs again incrementally on reloads and updates, and
+ * says when the next refresh pass is due. The server owns the timer and the swap of the zone.
+ */
+export class ZoneSigner {
+  private last: { records: ResourceRecord[]; serial: number } | undefined;
+  private keys: ZoneKey[] = [];
+  private result: SignResult | undefined;
+
+  constructor(
+    readonly origin: Name,
+    readonly settings: SignerSettings,
+    private readonly log: (msg: string) => void = () => {},
+  ) {}
+
+  /**
+   * The zone's keys from the key directory. When no key is active, generates what the policy
+   * asks for (a CSK, or a KSK and a ZSK) into the directory, private files mode 0600.
+   */
+  loadKeys(now: number): ZoneKey[] {
+    const keys = loadZoneKeys(this.settings.keyDirectory, this.origin);
+    const alive = keys.filter((k) => k.timing.inactive === undefined || k.timing.inactive > now);
+    if (alive.length === 0) {
+      const made: ZoneKey[] = [generateZoneKey(this.origin, this.settings.algorithm, true, now)];
+      if (this.settings.split) made.push(generateZoneKey(this.origin, this.settings.algorithm, false, now));
+      for (const k of made) {
+        saveKey(this.settings.keyDirectory, k, this.settings.policy.dnskeyTtl);
+        this.log(`generated ${k.ksk ? (this.settings.split ? 'KSK' : 'CSK') : 'ZSK'} ${k.base} in ${this.settings.keyDirectory}`);
+      }
+      keys.push(...made);
+    }
+    this.keys = keys;
+    return keys;
+  }
+
+  /**
+   * Signs the zone data as loaded from its file (a load or a reload). Signatures of RRsets
+   * that did not change since the last pass are kept. The SOA serial is raised above the last
+   * signed one when the file's serial did not move, so secondaries see the new signatures.
+   */
+  sign(records: readonly ResourceRecord[], now: number): SignResult {
+    if (this.keys.length === 0) this.loadKeys(now);
+    const data = this.withSerial(records);
+    const r = signZoneDetailed(this.origin, data, this.settings.policy, this.keys, now, { previous: this.last?.records });
+    return this.keep(r);
+  }
+
+  /** Applies a dynamic update (or any diff) to the last signed version. */
+  update(diff: ZoneDiff, now: number): SignResult {
+    if (!this.last) throw new Error(`zone ${this.origin} has not been signed yet`);
+    const r = resignChanges(this.last.records, diff, this.settings.policy, this.keys, now);
+    return this.keep(r);
+  }
+
+  /** A refresh pass: same data, signatures close to expiry replaced, serial raised. */
+  refresh(now: number): SignResult {
+    if (!this.last) throw new Error(`zone ${this.origin} has not been signed yet`);
+    this.loadKeys(now); // key timing may have moved on (rollover)
+    const data = this.last.records.filter((rr) => rr.type !== RRType.RRSIG);
+    return this.sign(data, now);
+  }
+
+  /** When the next refresh pass is due (seconds), undefined before the first signing. */
+  get refreshAt(): number | undefined {
+    return this.result?.refreshAt;
+  }
+
+  get signedRecords(): readonly ResourceRecord[] | undefined {
+    return this.last?.records;
+  }
+
+  private keep(r: SignResult): SignResult {
+    const soa = r.records.find((rr) => rr.type === RRType.SOA) as ResourceRecord<SoaData> | undefined;
+    this.last = { records: r.records, serial: soa?.data.serial ?? 0 };
+    this.result = r;
+    return r;
+  }
+
+  /** The records with an SOA serial above the last signed one when it did not move (RFC 1982). */
+  private withSerial(records: readonly ResourceRecord[]): ResourceRecord[] {
+    if (!this.last) return [...records];
+    const prev = this.last.serial;
+    return records.map((rr) => {
+      if (rr.type !== RRType.SOA || rr.data instanceof Uint8Array) return rr;
+      const d = rr.data as SoaData;
+      if (((d.serial - prev) | 0) > 0) return rr;
+      return { ...rr, data: { ...d, serial: (prev + 1) >>> 0 } };
+    });
+  }
+}
