@@ -1,4 +1,5 @@
 import { encodeRdata, Name, RRType, type ResourceRecord } from '../wire/index.js';
+import type { Security } from '../dnssec/validate.js';
 import type { Clock } from './types.js';
 
 /**
@@ -52,10 +53,18 @@ export interface CacheEntry {
   readonly rank: number;
   readonly ttl: number;
   readonly storedAt: number;
-  readonly expires: number;
+  expires: number;
   readonly bytes: number;
   hits: number;
   prefetching: boolean;
+  /** RRSIGs over the RRset (DNSSEC). */
+  readonly sigs: readonly ResourceRecord[];
+  /** NSEC/NSEC3 and their RRSIGs proving a denial or a wildcard expansion (DNSSEC). */
+  readonly proof: readonly ResourceRecord[];
+  /** DNSSEC state once validated; undefined while not validated (RFC 4035 §4.3). */
+  security?: Security;
+  /** Why a bogus entry is bogus (RFC 8914 EDE). */
+  ede?: { infoCode: number; text: string };
 }
 
 /** A cache hit: records with their TTL counted down. */
@@ -63,6 +72,8 @@ export interface CacheHit {
   readonly entry: CacheEntry;
   readonly rrs: ResourceRecord[];
   readonly soa: ResourceRecord[];
+  readonly sigs: ResourceRecord[];
+  readonly proof: ResourceRecord[];
   readonly stale: boolean;
   /** Seconds left before expiry (0 when stale). */
   readonly remaining: number;
@@ -137,13 +148,15 @@ export class Cache {
    * Stores one RRset (all records same owner, type, class). Returns false when live data of
    * a higher rank is already there.
    */
-  putRRset(rrs: readonly ResourceRecord[], rank: number): boolean {
+  putRRset(rrs: readonly ResourceRecord[], rank: number, dnssec: { sigs?: readonly ResourceRecord[]; proof?: readonly ResourceRecord[] } = {}): boolean {
     if (rrs.length === 0) return false;
     const first = rrs[0]!;
     const ttl = this.capPositive(Math.min(...rrs.map((r) => r.ttl)));
     const stored = dedupe(rrs).map((r) => ({ ...r, ttl }));
+    const sigs = (dnssec.sigs ?? []).map((r) => ({ ...r, ttl }));
+    const proof = (dnssec.proof ?? []).map((r) => ({ ...r, ttl: Math.min(r.ttl, ttl) }));
     return this.insert({
-      kind: 'rrset', name: first.name, type: first.type, class: first.class, rrs: stored, soa: [], rank, ttl,
+      kind: 'rrset', name: first.name, type: first.type, class: first.class, rrs: stored, soa: [], rank, ttl, sigs, proof,
     }, keyOf(first.name, first.type, first.class));
   }
 
@@ -152,14 +165,15 @@ export class Cache {
    * The TTL is the SOA's TTL capped by its MINIMUM field (§5) and by `maxNegativeTtl`. Without
    * an SOA nothing is cached (§5: such answers should not be cached).
    */
-  putNegative(kind: 'nxdomain' | 'nodata', name: Name, type: number, cls: number, soa: readonly ResourceRecord[], rank: number): boolean {
+  putNegative(kind: 'nxdomain' | 'nodata', name: Name, type: number, cls: number, soa: readonly ResourceRecord[], rank: number, proof: readonly ResourceRecord[] = []): boolean {
     const s = soa.find((r) => r.type === RRType.SOA);
     if (!s) return false;
     const minimum = (s.data as { minimum?: number }).minimum ?? s.ttl;
     const ttl = Math.max(this.config.minTtl, Math.min(s.ttl, minimum, this.config.maxNegativeTtl));
     const soaStored = soa.filter((r) => r.type === RRType.SOA).map((r) => ({ ...r, ttl }));
     const key = kind === 'nxdomain' ? keyOf(name, 'NX', cls) : keyOf(name, type, cls);
-    return this.insert({ kind, name, type: kind === 'nxdomain' ? 0 : type, class: cls, rrs: [], soa: soaStored, rank, ttl }, key);
+    const proofStored = proof.filter((r) => r.type !== RRType.SOA).map((r) => ({ ...r, ttl }));
+    return this.insert({ kind, name, type: kind === 'nxdomain' ? 0 : type, class: cls, rrs: [], soa: soaStored, rank, ttl, sigs: [], proof: proofStored }, key);
   }
 
   private insert(e: Omit<CacheEntry, 'storedAt' | 'expires' | 'bytes' | 'hits' | 'prefetching'>, key: string): boolean {
@@ -170,7 +184,7 @@ export class Cache {
       if (old) this.remove(key, old);
       return false;
     }
-    const bytes = ENTRY_OVERHEAD + e.name.wireLength + e.rrs.reduce((n, r) => n + recordBytes(r), 0) + e.soa.reduce((n, r) => n + recordBytes(r), 0);
+    const bytes = ENTRY_OVERHEAD + e.name.wireLength + [e.rrs, e.soa, e.sigs, e.proof].reduce((n, list) => n + list.reduce((m, r) => m + recordBytes(r), 0), 0);
     const entry: CacheEntry = { ...e, storedAt: now, expires: now + e.ttl * 1000, bytes, hits: 0, prefetching: false };
     if (old) this.remove(key, old);
     // A positive RRset for a name proves it exists: drop a cached NXDOMAIN for it.
@@ -224,20 +238,16 @@ export class Cache {
       }
       if (!stale) return undefined;
       const ttl = this.config.staleTtl;
-      return { entry: e, rrs: e.rrs.map((r) => ({ ...r, ttl })), soa: e.soa.map((r) => ({ ...r, ttl })), stale: true, remaining: 0 };
+      const at = (r: ResourceRecord) => ({ ...r, ttl });
+      return { entry: e, rrs: e.rrs.map(at), soa: e.soa.map(at), sigs: e.sigs.map(at), proof: e.proof.map(at), stale: true, remaining: 0 };
     }
     // Refresh the LRU position.
     this.map.delete(key);
     this.map.set(key, e);
     e.hits++;
     const remaining = Math.max(0, Math.floor((e.expires - now) / 1000));
-    return {
-      entry: e,
-      rrs: e.rrs.map((r) => ({ ...r, ttl: remaining })),
-      soa: e.soa.map((r) => ({ ...r, ttl: remaining })),
-      stale: false,
-      remaining,
-    };
+    const at = (r: ResourceRecord) => ({ ...r, ttl: remaining });
+    return { entry: e, rrs: e.rrs.map(at), soa: e.soa.map(at), sigs: e.sigs.map(at), proof: e.proof.map(at), stale: false, remaining };
   }
 
   /** The RRset (name, type, class), or a cached NODATA for it. */
@@ -246,6 +256,19 @@ export class Cache {
     if (h) this.stats.hits++;
     else this.stats.misses++;
     return h;
+  }
+
+  /**
+   * Records the DNSSEC state of an entry (RRset or NODATA for name/type, or NXDOMAIN when
+   * `type` is 'NX') and shortens its life to `ttl` seconds when given (signature expiry,
+   * bogus data kept only briefly, RFC 4035 §4.7).
+   */
+  setSecurity(name: Name, type: number | 'NX', cls: number, security: Security, ede?: { infoCode: number; text: string }, ttl?: number): void {
+    const e = this.map.get(keyOf(name, type, cls));
+    if (!e) return;
+    e.security = security;
+    e.ede = ede;
+    if (ttl !== undefined) e.expires = Math.min(e.expires, e.storedAt + Math.max(0, ttl) * 1000);
   }
 
   /** A cached NXDOMAIN for the name. */

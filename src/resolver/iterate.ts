@@ -1,5 +1,6 @@
 import { makeMessage, Name, Rcode, RRClass, RRType, type Message, type ResourceRecord } from '../wire/index.js';
 import { Rank, type Cache } from './cache.js';
+import { ValidationBudget, defaultValidationLimits } from '../dnssec/validate.js';
 import type { NameServer, RootHints } from './root-hints.js';
 import type { ServerSelector } from './servers.js';
 import { matchQuestion } from './upstream.js';
@@ -19,7 +20,11 @@ export class Plan {
   nsNames = 0;
   /** Sub-resolutions in progress (name/type keys), to break cycles between NS lookups. */
   readonly active = new Set<string>();
-  constructor(readonly limits: Limits) {}
+  /** DNSSEC work (signature checks, NSEC3 hashes) for this question. */
+  readonly validation: ValidationBudget;
+  constructor(readonly limits: Limits, validation?: ValidationBudget) {
+    this.validation = validation ?? new ValidationBudget(defaultValidationLimits);
+  }
 
   chargeQuery(): void {
     if (++this.queries > this.limits.maxQueries) throw new LimitError('maxQueries', `more than ${this.limits.maxQueries} upstream queries for one question`);
@@ -35,11 +40,24 @@ export interface Ede {
   text: string;
 }
 
+/**
+ * DNSSEC material that came with an answer: the RRSIGs of the answer section for the records
+ * kept, the in-bailiwick authority records (SOA, NSEC, NSEC3 and their RRSIGs) that prove a
+ * denial or a wildcard expansion, and the zone whose servers answered.
+ */
+export interface FetchEvidence {
+  sigs: ResourceRecord[];
+  proof: ResourceRecord[];
+  zone: Name;
+  /** The answer came from a forwarder (its zone cut is unknown). */
+  forwarded: boolean;
+}
+
 /** What one fetch (a question asked of the servers of its zone, following referrals) found. */
 export type FetchResult =
-  | { kind: 'answer'; chain: ResourceRecord[]; rrs: ResourceRecord[] }
-  | { kind: 'cname'; chain: ResourceRecord[]; target: Name }
-  | { kind: 'nxdomain' | 'nodata'; chain: ResourceRecord[]; soa: ResourceRecord[] }
+  | ({ kind: 'answer'; chain: ResourceRecord[]; rrs: ResourceRecord[] } & FetchEvidence)
+  | ({ kind: 'cname'; chain: ResourceRecord[]; target: Name } & FetchEvidence)
+  | ({ kind: 'nxdomain' | 'nodata'; chain: ResourceRecord[]; soa: ResourceRecord[]; target: Name } & FetchEvidence)
   | { kind: 'fail'; ede: Ede };
 
 /** A configured forward or stub zone. */
@@ -69,6 +87,8 @@ export interface IteratorConfig {
   queryPort: number;
   ipv6: boolean;
   ednsUdpSize: number;
+  /** Ask for DNSSEC records (DO=1; CD=1 towards forwarders, we validate ourselves). */
+  dnssec: boolean;
 }
 
 /** Hooks back into the resolver (sub-resolutions go through its cache and chain logic). */
@@ -85,7 +105,7 @@ type Classified =
   | { kind: 'answer'; chain: ResourceRecord[]; rrs: ResourceRecord[] }
   | { kind: 'cname'; chain: ResourceRecord[]; target: Name }
   | { kind: 'nxdomain' | 'nodata'; chain: ResourceRecord[]; soa: ResourceRecord[]; target: Name }
-  | { kind: 'referral'; zone: Name; ns: ResourceRecord[]; glue: ResourceRecord[] }
+  | { kind: 'referral'; zone: Name; ns: ResourceRecord[]; glue: ResourceRecord[]; ds: ResourceRecord[]; dsSigs: ResourceRecord[] }
   | { kind: 'lame'; why: string };
 
 /**
@@ -167,12 +187,13 @@ export class Iterator {
         tried = new Set();
         continue;
       }
-      this.cacheAnswer(c, msg, qclass, cut);
-      if (c.kind === 'answer') return { kind: 'answer', chain: c.chain, rrs: c.rrs };
-      if (c.kind === 'cname') return { kind: 'cname', chain: c.chain, target: c.target };
+      const evidence = this.evidence(c, msg, qclass, cut);
+      this.cacheAnswer(c, msg, qclass, evidence);
+      if (c.kind === 'answer') return { kind: 'answer', chain: c.chain, rrs: c.rrs, ...evidence };
+      if (c.kind === 'cname') return { kind: 'cname', chain: c.chain, target: c.target, ...evidence };
       if (c.kind === 'nxdomain' || c.kind === 'nodata') {
         // A CNAME chain that ended in another zone's NXDOMAIN/NODATA inside this response.
-        return { kind: c.kind, chain: c.chain, soa: c.soa };
+        return { kind: c.kind, chain: c.chain, soa: c.soa, target: c.target, ...evidence };
       }
     }
   }
@@ -285,8 +306,9 @@ export class Iterator {
       const sentName = use0x20 ? randomCase(qname, this.random) : qname;
       const query = makeMessage({
         rd,
+        cd: rd && this.config.dnssec,
         question: [{ name: sentName, type: qtype, class: qclass }],
-        edns: useEdns ? { udpSize: this.config.ednsUdpSize, version: 0, do: false, z: 0, options: [] } : undefined,
+        edns: useEdns ? { udpSize: this.config.ednsUdpSize, version: 0, do: this.config.dnssec, z: 0, options: [] } : undefined,
       });
       const t0 = this.clock.now();
       let resp: Message;
@@ -371,7 +393,9 @@ export class Iterator {
       // Glue only from the delegating zone's bailiwick (never an address for a name elsewhere).
       const glue = msg.additional.filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && r.class === qclass
         && r.name.isSubdomainOf(cut.zone) && targets.some((t) => t.equals(r.name)));
-      return { kind: 'referral', zone: child.name, ns: nsSet, glue };
+      const ds = msg.authority.filter((r) => r.type === RRType.DS && r.class === qclass && r.name.equals(child.name));
+      const dsSigs = msg.authority.filter((r) => r.type === RRType.RRSIG && r.name.equals(child.name) && (r.data as { typeCovered?: number }).typeCovered === RRType.DS);
+      return { kind: 'referral', zone: child.name, ns: nsSet, glue, ds, dsSigs };
     }
     if (msg.aa || cut.forward) return { kind: 'nodata', chain, soa: [], target: sname };
     return { kind: 'lame', why: ns.length > 0 ? 'referral that does not lead down' : 'empty non-authoritative answer' };
@@ -380,20 +404,40 @@ export class Iterator {
   private cacheReferral(c: Extract<Classified, { kind: 'referral' }>): void {
     this.cache.putRRset(c.ns, Rank.AUTHORITY);
     for (const set of groupRRsets(c.glue)) this.cache.putRRset(set, Rank.ADDITIONAL);
+    // DS (signed by the parent) rides along with secure referrals; cached unvalidated, the
+    // validator checks it before use (RFC 4035 §5.2).
+    if (c.ds.length > 0) this.cache.putRRset(c.ds, Rank.AUTHORITY, { sigs: c.dsSigs });
   }
 
-  private cacheAnswer(c: Classified, msg: Message, qclass: number, cut: Cut): void {
+  /** The DNSSEC records of a response that belong with what was kept from it. */
+  private evidence(c: Classified, msg: Message, qclass: number, cut: Cut): FetchEvidence {
+    const zone = cut.forward ? Name.root : cut.zone;
+    const ev: FetchEvidence = { sigs: [], proof: [], zone: cut.zone, forwarded: cut.forward };
+    if (!this.config.dnssec || c.kind === 'lame' || c.kind === 'referral') return ev;
+    const owners = new Set<string>();
+    for (const r of c.chain) owners.add(r.name.key);
+    if (c.kind === 'answer') for (const r of c.rrs) owners.add(r.name.key);
+    ev.sigs = msg.answer.filter((r) => r.type === RRType.RRSIG && r.class === qclass && owners.has(r.name.key));
+    ev.proof = msg.authority.filter((r) => r.class === qclass && r.name.isSubdomainOf(zone)
+      && (r.type === RRType.SOA || r.type === RRType.NSEC || r.type === RRType.NSEC3 || r.type === RRType.RRSIG));
+    return ev;
+  }
+
+  private cacheAnswer(c: Classified, msg: Message, qclass: number, ev: FetchEvidence): void {
     const rank = msg.aa ? Rank.ANSWER_AA : Rank.ANSWER;
     if (c.kind === 'answer' || c.kind === 'cname' || c.kind === 'nxdomain' || c.kind === 'nodata') {
       const recs = c.kind === 'answer' ? [...c.chain, ...c.rrs] : c.chain;
-      for (const set of groupRRsets(recs)) this.cache.putRRset(set, rank);
+      for (const set of groupRRsets(recs)) {
+        const first = set[0]!;
+        const sigs = ev.sigs.filter((s) => s.name.equals(first.name) && (s.data as { typeCovered?: number }).typeCovered === first.type);
+        this.cache.putRRset(set, rank, { sigs });
+      }
     }
-    if (c.kind === 'nxdomain') this.cache.putNegative('nxdomain', c.target, 0, qclass, c.soa, msg.aa ? Rank.AUTHORITY_AA : Rank.AUTHORITY);
+    if (c.kind === 'nxdomain') this.cache.putNegative('nxdomain', c.target, 0, qclass, c.soa, msg.aa ? Rank.AUTHORITY_AA : Rank.AUTHORITY, ev.proof);
     if (c.kind === 'nodata') {
       const q = msg.question[0]!;
-      this.cache.putNegative('nodata', c.target, q.type, qclass, c.soa, msg.aa ? Rank.AUTHORITY_AA : Rank.AUTHORITY);
+      this.cache.putNegative('nodata', c.target, q.type, qclass, c.soa, msg.aa ? Rank.AUTHORITY_AA : Rank.AUTHORITY, ev.proof);
     }
-    void cut;
   }
 }
 

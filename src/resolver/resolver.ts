@@ -1,7 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { Name, Rcode, RRClass, RRType, type ResourceRecord } from '../wire/index.js';
 import { Cache, type CacheConfig, type CacheHit } from './cache.js';
-import { Iterator, LimitError, Plan, type Ede, type ForwardZone } from './iterate.js';
+import { NegativeTrustAnchors, TrustAnchors } from '../dnssec/trust-anchors.js';
+import { defaultValidationLimits, ValidationBudget, type Security, type ValidationLimits } from '../dnssec/validate.js';
+import { Iterator, LimitError, Plan, type Ede, type FetchResult, type ForwardZone } from './iterate.js';
+import { Validator, worse, type ValidatedAnswer, type Verdict } from './validate.js';
 import { ianaRootHints, type RootHints } from './root-hints.js';
 import { ServerSelector, type SelectionConfig } from './servers.js';
 import { NetUpstream } from './upstream.js';
@@ -52,6 +55,18 @@ export interface ResolverOptions {
   minimalResponses?: boolean;
   /** Random source in [0,1) (server exploration, 0x20); tests pass a seeded one. */
   random?: () => number;
+  /** DNSSEC validation (default 'validate'). */
+  dnssec?: 'validate' | 'off';
+  /** Trust anchors (default: the IANA root KSKs). */
+  trustAnchors?: TrustAnchors;
+  /** Negative trust anchors (RFC 7646): no validation at or below `name` until `until` (ms since the epoch). */
+  negativeTrustAnchors?: Array<{ name: Name | string; until?: number }>;
+  /** KeyTrap / NSEC3 limits and the SHA-1 test switch. */
+  validation?: Partial<ValidationLimits>;
+  /** Seconds since the epoch used for signature validity (default: the clock); scenarios fix it. */
+  validationTime?: () => number;
+  /** Seconds bogus data and bogus key states are remembered (default 60). */
+  bogusTtl?: number;
 }
 
 export interface ResolverStats {
@@ -94,6 +109,9 @@ export class Resolver {
   private readonly limits: Limits;
   private readonly inflight = new Map<string, Promise<ResolveResult>>();
   private readonly opts: ResolverOptions;
+  /** The validate layer; undefined when `dnssec: off`. */
+  readonly validator: Validator | undefined;
+  private readonly validationLimits: ValidationLimits;
 
   constructor(opts: ResolverOptions = {}) {
     this.opts = opts;
@@ -103,6 +121,22 @@ export class Resolver {
     this.limits = { ...defaultLimits, ...opts.limits };
     this.cache = new Cache(clock, { ...opts.cache, ...(opts.serveStale === false ? { staleKeep: 0 } : {}) });
     this.selector = new ServerSelector(clock, random, opts.selection);
+    this.validationLimits = { ...defaultValidationLimits, ...opts.validation };
+    const validating = opts.dnssec !== 'off';
+    if (validating) {
+      const negative = new NegativeTrustAnchors();
+      for (const n of opts.negativeTrustAnchors ?? []) negative.add(typeof n.name === 'string' ? Name.parse(n.name.endsWith('.') ? n.name : n.name + '.') : n.name, n.until ?? Infinity);
+      this.validator = new Validator({
+        anchors: opts.trustAnchors ?? TrustAnchors.root(),
+        negative,
+        now: opts.validationTime ?? (() => Math.floor(clock.now() / 1000)),
+        clock,
+        bogusTtl: opts.bogusTtl ?? 60,
+      }, {
+        resolveValidated: (name, t, c, plan, depth) => this.resolveValidated(name, t, c, plan, depth),
+        fetchRaw: (name, t, c, plan, depth) => this.fetchRaw(name, t, c, plan, depth),
+      });
+    }
     const forwards: ForwardZone[] = (opts.forward ?? []).map((f) => ({
       zone: typeof f.zone === 'string' ? Name.parse(f.zone.endsWith('.') ? f.zone : f.zone + '.') : f.zone,
       servers: f.to.map((t) => (typeof t === 'string' ? parseServerAddress(t, queryPort) : t)),
@@ -117,6 +151,7 @@ export class Resolver {
         queryPort,
         ipv6: opts.ipv6 ?? true,
         ednsUdpSize: opts.ednsUdpSize ?? 1232,
+        dnssec: validating,
       },
       random,
       { resolveAddresses: (name, plan, depth) => this.resolveAddresses(name, plan, depth) },
@@ -133,22 +168,27 @@ export class Resolver {
       this.stats.coalesced++;
       return running.then(copyResult);
     }
-    const p = this.run(name, qtype, qclass).finally(() => this.inflight.delete(key));
+    const p = this.run(name, qtype, qclass, opts.cd === true).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
-    return p.then(copyResult);
+    return p.then((r) => (opts.do ? copyResult(r) : withoutDnssec(r, qtype)));
   }
 
-  private async run(name: Name, qtype: number, qclass: number): Promise<ResolveResult> {
-    const plan = new Plan(this.limits);
+  private newPlan(): Plan {
+    return new Plan(this.limits, new ValidationBudget(this.validationLimits));
+  }
+
+  private async run(name: Name, qtype: number, qclass: number, cd: boolean): Promise<ResolveResult> {
+    const plan = this.newPlan();
     let res: ResolveResult;
     try {
-      res = await this.resolveChain(name, qtype, qclass, plan, 0);
+      res = await this.resolveChain(name, qtype, qclass, plan, 0, true, cd);
     } catch (e) {
       if (e instanceof LimitError) this.stats.limitHits++;
       res = servfail({ infoCode: EDE_OTHER, text: e instanceof LimitError ? `resolution limit: ${e.message}` : `internal error: ${(e as Error).message}` });
     }
     if (res.rcode === Rcode.SERVFAIL) {
-      if (this.opts.serveStale !== false) {
+      // Bogus data is never served stale: the failure is the answer.
+      if (this.opts.serveStale !== false && res.security !== 'bogus') {
         const stale = this.fromCache(name, qtype, qclass, true);
         if (stale) {
           this.stats.stale++;
@@ -169,12 +209,12 @@ export class Resolver {
       const h = this.cache.get(n, RRType.NS, qclass);
       if (h && h.entry.kind === 'rrset') {
         if (last.type === RRType.NS && last.name.equals(n)) return;
-        res.authority = h.rrs;
+        res.authority = [...h.rrs, ...h.sigs];
         for (const ns of h.rrs) {
           const target = (ns.data as { target: Name }).target;
           for (const t of [RRType.A, RRType.AAAA]) {
             const a = this.cache.get(target, t, qclass);
-            if (a && a.entry.kind === 'rrset') res.additional.push(...a.rrs);
+            if (a && a.entry.kind === 'rrset') res.additional.push(...a.rrs, ...a.sigs);
           }
         }
         return;
@@ -183,30 +223,49 @@ export class Resolver {
     }
   }
 
-  /** Follows the chain from `name` through the cache and, where it ends, upstream. */
-  private async resolveChain(name: Name, qtype: number, qclass: number, plan: Plan, depth: number): Promise<ResolveResult> {
+  /**
+   * Follows the chain from `name` through the cache and, where it ends, upstream. With
+   * validation on (`validate`), each part is validated and the result's `security` is the
+   * weakest part's; bogus parts end in SERVFAIL unless the client set CD.
+   */
+  private async resolveChain(name: Name, qtype: number, qclass: number, plan: Plan, depth: number, validate = true, cd = false): Promise<ResolveResult> {
+    const validating = validate && this.validator !== undefined && !this.validator.outOfScope(name);
     const answer: ResourceRecord[] = [];
+    let verdict: Verdict = { security: validating ? 'secure' : 'insecure' };
     let sname = name;
     const seen = new Set<string>([sname.key]);
     let links = 0;
+    const done = (r: ResolveResult): ResolveResult => {
+      if (verdict.security === 'bogus' && !cd) return { ...servfail(verdict.ede ?? { infoCode: 6, text: 'DNSSEC bogus' }), security: 'bogus' };
+      return { ...r, security: verdict.security, ad: verdict.security === 'secure', ...(verdict.ede && verdict.security === 'insecure' && INSECURE_EDES.includes(verdict.ede.infoCode) && !r.ede ? { ede: verdict.ede } : {}) };
+    };
     for (;;) {
-      const cached = this.lookup(sname, qtype, qclass, false);
+      const cached = this.lookup(sname, qtype, qclass, false, validate && this.validator !== undefined);
       let next: Name;
       if (cached) {
+        if (validating) verdict = worse(verdict, cached.verdict);
+        if (verdict.security === 'bogus' && !cd) return done({ rcode: Rcode.SERVFAIL, answer: [], authority: [], additional: [] });
         if (cached.kind === 'cname') {
-          answer.push(...cached.rrs);
+          answer.push(...cached.rrs, ...cached.sigs);
           next = (cached.rrs[0]!.data as { target: Name }).target;
           links++;
         } else {
-          return { rcode: cached.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer: answer.concat(cached.rrs), authority: cached.soa, additional: [] };
+          return done({ rcode: cached.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer: answer.concat(cached.rrs, cached.sigs), authority: [...cached.soa, ...cached.proof], additional: [] });
         }
       } else {
         const r = await this.iterator.fetch(sname, qtype, qclass, plan, depth);
         if (r.kind === 'fail') return servfail(r.ede);
-        answer.push(...this.cache.capRecords(r.chain));
-        if (r.kind === 'answer') return { rcode: Rcode.NOERROR, answer: answer.concat(this.cache.capRecords(r.rrs)), authority: [], additional: [] };
+        if (validate && this.validator) verdict = worse(verdict, await this.validateFetch(r, qtype, qclass, plan, depth));
+        if (verdict.security === 'bogus' && !cd) return done({ rcode: Rcode.SERVFAIL, answer: [], authority: [], additional: [] });
+        answer.push(...this.cache.capRecords(r.chain), ...this.cache.capRecords(r.sigs.filter((x) => r.chain.some((c) => c.name.equals(x.name)))));
+        if (r.kind === 'answer') {
+          return done({ rcode: Rcode.NOERROR, answer: answer.concat(this.cache.capRecords(r.rrs), this.cache.capRecords(r.sigs.filter((x) => r.rrs.some((c) => c.name.equals(x.name) && !r.chain.some((k) => k.name.equals(x.name)))))), authority: this.wildcardProof(r), additional: [] });
+        }
         if (r.kind !== 'cname') {
-          return { rcode: r.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer, authority: this.cache.capNegative(r.soa), additional: [] };
+          const soa = this.cache.capNegative(r.soa);
+          const ttl = soa[0]?.ttl;
+          const proof = r.proof.filter((x) => x.type !== RRType.SOA).map((x) => (ttl === undefined ? x : { ...x, ttl: Math.min(x.ttl, ttl) }));
+          return done({ rcode: r.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer, authority: [...soa, ...proof], additional: [] });
         }
         next = r.target;
         links += r.chain.filter((x) => x.type === RRType.CNAME).length;
@@ -218,19 +277,53 @@ export class Resolver {
     }
   }
 
-  private lookup(name: Name, qtype: number, qclass: number, stale: boolean):
-    | { kind: 'answer' | 'cname' | 'nodata' | 'nxdomain'; rrs: ResourceRecord[]; soa: ResourceRecord[] }
+  /** NSEC/NSEC3 proving a wildcard expansion, for DO clients (RFC 4035 §3.1.3.3). */
+  private wildcardProof(r: Extract<FetchResult, { kind: 'answer' }>): ResourceRecord[] {
+    if (!r.sigs.some((s) => (s.data as { labels?: number }).labels !== undefined && (s.data as { labels: number }).labels < s.name.labelCount - (s.name.labels[0] === '*' ? 1 : 0))) return [];
+    return r.proof.filter((x) => x.type === RRType.NSEC || x.type === RRType.NSEC3 || (x.type === RRType.RRSIG && [RRType.NSEC, RRType.NSEC3].includes((x.data as { typeCovered: number }).typeCovered as 47)));
+  }
+
+  /** Validates a fetch and records each part's state (and capped TTL) in the cache. */
+  private async validateFetch(r: Exclude<FetchResult, { kind: 'fail' }>, qtype: number, qclass: number, plan: Plan, depth: number): Promise<Verdict> {
+    const { overall, sets } = await this.validator!.checkFetch(r, qtype, qclass, plan, depth);
+    for (const s of sets) this.cache.setSecurity(s.name, s.type, qclass, s.verdict.security, s.verdict.ede, s.verdict.ttl);
+    return overall;
+  }
+
+  /** A DS (or other) question answered with validation, for the validator's chain of trust. */
+  private async resolveValidated(name: Name, qtype: number, qclass: number, plan: Plan, depth: number): Promise<ValidatedAnswer> {
+    const r = await this.resolveChain(name, qtype, qclass, plan, depth, true, true);
+    return { rcode: r.rcode, answer: r.answer, authority: r.authority, security: r.security ?? 'indeterminate', ede: r.ede };
+  }
+
+  /** Records and RRSIGs of (name, type) from the cache or upstream, not validated (DNSKEY for the validator). */
+  private async fetchRaw(name: Name, qtype: number, qclass: number, plan: Plan, depth: number): Promise<{ rrs: ResourceRecord[]; sigs: ResourceRecord[] } | { fail: Ede }> {
+    const h = this.cache.get(name, qtype, qclass);
+    if (h && h.entry.kind === 'rrset') return { rrs: h.rrs, sigs: h.sigs };
+    const r = await this.iterator.fetch(name, qtype, qclass, plan, depth);
+    if (r.kind === 'fail') return { fail: r.ede };
+    if (r.kind !== 'answer') return { fail: { infoCode: 9, text: `${name} has no records of type ${qtype} (${r.kind})` } };
+    return { rrs: r.rrs, sigs: r.sigs };
+  }
+
+  private lookup(name: Name, qtype: number, qclass: number, stale: boolean, validated = false):
+    | { kind: 'answer' | 'cname' | 'nodata' | 'nxdomain'; rrs: ResourceRecord[]; soa: ResourceRecord[]; sigs: ResourceRecord[]; proof: ResourceRecord[]; verdict: Verdict }
     | undefined {
+    // With validation on, data not yet validated does not count as a hit (it is fetched again).
+    const usable = (h: CacheHit | undefined): h is CacheHit => h !== undefined && (!validated || h.entry.security !== undefined) && !(stale && h.entry.security === 'bogus');
+    const verdictOf = (h: CacheHit): Verdict => ({ security: h.entry.security ?? 'insecure', ede: h.entry.ede });
     const nx = this.cache.getNxdomain(name, qclass, stale);
-    if (nx) return { kind: 'nxdomain', rrs: [], soa: nx.soa };
+    if (usable(nx)) return { kind: 'nxdomain', rrs: [], soa: nx.soa, sigs: [], proof: nx.proof, verdict: verdictOf(nx) };
     const h = this.cache.get(name, qtype, qclass, stale);
-    if (h) {
+    if (usable(h)) {
       if (!stale) this.maybePrefetch(h, name, qtype, qclass);
-      return h.entry.kind === 'nodata' ? { kind: 'nodata', rrs: [], soa: h.soa } : { kind: 'answer', rrs: h.rrs, soa: [] };
+      return h.entry.kind === 'nodata'
+        ? { kind: 'nodata', rrs: [], soa: h.soa, sigs: [], proof: h.proof, verdict: verdictOf(h) }
+        : { kind: 'answer', rrs: h.rrs, soa: [], sigs: h.sigs, proof: h.proof, verdict: verdictOf(h) };
     }
     if (qtype !== RRType.CNAME) {
       const c = this.cache.get(name, RRType.CNAME, qclass, stale);
-      if (c && c.entry.kind === 'rrset') return { kind: 'cname', rrs: c.rrs.slice(0, 1), soa: [] };
+      if (usable(c) && c.entry.kind === 'rrset') return { kind: 'cname', rrs: c.rrs.slice(0, 1), soa: [], sigs: c.sigs, proof: [], verdict: verdictOf(c) };
     }
     return undefined;
   }
@@ -242,9 +335,9 @@ export class Resolver {
     for (let i = 0; i <= this.limits.maxCnameChain; i++) {
       const c = this.lookup(sname, qtype, qclass, stale);
       if (!c) return undefined;
-      answer.push(...c.rrs);
+      answer.push(...c.rrs, ...c.sigs);
       if (c.kind !== 'cname') {
-        return { rcode: c.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer, authority: c.soa, additional: [] };
+        return { rcode: c.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer, authority: [...c.soa, ...c.proof], additional: [] };
       }
       sname = (c.rrs[0]!.data as { target: Name }).target;
     }
@@ -257,8 +350,10 @@ export class Resolver {
     if (h.entry.hits < (this.opts.prefetchMinHits ?? 2) || h.remaining > h.entry.ttl * 0.1) return;
     h.entry.prefetching = true;
     this.stats.prefetches++;
-    const plan = new Plan(this.limits);
-    this.iterator.fetch(name, qtype, qclass, plan, 0).catch(() => undefined);
+    const plan = this.newPlan();
+    this.iterator.fetch(name, qtype, qclass, plan, 0)
+      .then((r) => (r.kind !== 'fail' && this.validator ? this.validateFetch(r, qtype, qclass, plan, 0) : undefined))
+      .catch(() => undefined);
   }
 
   /** Addresses of a name server name (A, then AAAA), as a sub-resolution of the same plan. */
@@ -269,7 +364,7 @@ export class Resolver {
       if (plan.active.has(key)) continue; // a cycle: this lookup is already under way further up
       plan.active.add(key);
       try {
-        const r = await this.resolveChain(name, t, RRClass.IN, plan, depth);
+        const r = await this.resolveChain(name, t, RRClass.IN, plan, depth, false);
         for (const rr of r.answer) if (rr.type === t) out.push((rr.data as { address: string }).address);
       } finally {
         plan.active.delete(key);
@@ -282,6 +377,17 @@ export class Resolver {
 
 function servfail(ede: Ede): ResolveResult {
   return { rcode: Rcode.SERVFAIL, answer: [], authority: [], additional: [], ede };
+}
+
+/** EDEs that explain an insecure answer to the client (unsupported algorithm, digest, NSEC3 iterations). */
+const INSECURE_EDES: readonly number[] = [1, 2, 27];
+
+const DNSSEC_TYPES: readonly number[] = [RRType.RRSIG, RRType.NSEC, RRType.NSEC3];
+
+/** RFC 4035 §3.2.1: without DO, no RRSIG/NSEC/NSEC3 unless the question asked for that type. */
+function withoutDnssec(r: ResolveResult, qtype: number): ResolveResult {
+  const keep = (x: ResourceRecord) => !DNSSEC_TYPES.includes(x.type) || x.type === qtype;
+  return { ...r, answer: r.answer.filter(keep), authority: r.authority.filter((x) => !DNSSEC_TYPES.includes(x.type)), additional: r.additional.filter((x) => !DNSSEC_TYPES.includes(x.type)) };
 }
 
 function copyResult(r: ResolveResult): ResolveResult {

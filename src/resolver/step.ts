@@ -47,6 +47,8 @@ export class ResolverStep implements Step {
     }
     const r = await this.resolver.resolve(question.name, question.type, question.class, { rd: q.rd, cd: q.cd, do: q.edns?.do ?? false });
     const msg = this.reply(q, r.rcode, r.ede);
+    // RFC 6840 §5.7: AD only for validated data, and only to clients that show they understand it.
+    msg.ad = r.ad === true && r.rcode !== Rcode.SERVFAIL && ((q.edns?.do ?? false) || q.ad);
     msg.answer = r.answer;
     msg.authority = r.authority;
     msg.additional = r.additional;

@@ -1,3 +1,4 @@
+import type { Security } from '../dnssec/validate.js';
 import type { Message, ResourceRecord } from '../wire/index.js';
 
 /** Where an upstream query goes. */
@@ -79,6 +80,10 @@ export interface ResolveResult {
   additional: ResourceRecord[];
   /** RFC 8914 Extended DNS Error, set on SERVFAIL and on stale answers. */
   ede?: { infoCode: number; text: string };
+  /** DNSSEC state of the whole answer (undefined when not validated). */
+  security?: Security;
+  /** Every part validated as secure: the AD bit may be set (RFC 4035 §3.2.3). */
+  ad?: boolean;
 }
 
 export interface ResolveOptions {

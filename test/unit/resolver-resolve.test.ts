@@ -1,6 +1,7 @@
 // Resolver behaviour against a scripted miniature DNS tree (FakeUpstream), on virtual time.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { TrustAnchors } from '../../src/dnssec/trust-anchors.js';
 import { FakeUpstream } from '../../src/resolver/fake-upstream.js';
 import { Resolver, type ResolverOptions } from '../../src/resolver/resolver.js';
 import { rootHintsFromAddresses } from '../../src/resolver/root-hints.js';
@@ -8,6 +9,9 @@ import { ManualClock } from '../../src/resolver/types.js';
 import { Name, Rcode, recordToText, RRClass, RRType, type Message, type ResourceRecord } from '../../src/wire/index.js';
 
 process.env.PORTCULLIS_TEST_LOOPBACK_ONLY = '1';
+
+// A test trust anchor for a zone these unsigned worlds never reach: validation runs, every answer is insecure.
+const TEST_ANCHOR = TrustAnchors.parse('anchor.invalid. IN DS 1 13 2 0000000000000000000000000000000000000000000000000000000000000000');
 
 const ROOT = '127.0.53.1', TEST = '127.0.53.2', EXAMPLE = '127.0.53.3', NET = '127.0.53.4', OTHER = '127.0.53.5', LAME = '127.0.53.9';
 
@@ -49,7 +53,7 @@ function setup(opts: Partial<ResolverOptions> = {}) {
   const clock = new ManualClock();
   let seed = 7;
   const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) % 10000) / 10000;
-  const r = new Resolver({ rootHints: rootHintsFromAddresses([ROOT]), upstream: up, clock, random, caseRandomisation: false, ...opts });
+  const r = new Resolver({ rootHints: rootHintsFromAddresses([ROOT]), trustAnchors: TEST_ANCHOR, upstream: up, clock, random, caseRandomisation: false, ...opts });
   return { up, clock, r };
 }
 
@@ -212,7 +216,7 @@ test('NXNS-style amplification is bounded by the limits', async () => {
       'evil. 3600 IN SOA ns.evil. h.evil. 1 2 3 4 300',
       ...Array.from({ length: 60 }, (_, i) => `victim.evil. 3600 IN NS ns${i}.victim${i}.nxdomain-target.`),
     ]);
-  const r = new Resolver({ rootHints: rootHintsFromAddresses([ROOT]), upstream: up, clock: new ManualClock(), caseRandomisation: false, limits: { maxQueries: 40, maxNsNames: 8 } });
+  const r = new Resolver({ rootHints: rootHintsFromAddresses([ROOT]), trustAnchors: TEST_ANCHOR, upstream: up, clock: new ManualClock(), caseRandomisation: false, limits: { maxQueries: 40, maxNsNames: 8 } });
   const res = await r.resolve('www.victim.evil.', RRType.A);
   assert.equal(res.rcode, Rcode.SERVFAIL);
   assert.ok(up.count() <= 40, `sent ${up.count()} queries`);
@@ -223,7 +227,7 @@ test('CNAME loops end in SERVFAIL', async () => {
   const up = new FakeUpstream().serve([ROOT], '.', [
     '. 86400 IN SOA a.root. h.root. 1 2 3 4 300', 'a.loop. 300 IN CNAME b.loop.', 'b.loop. 300 IN CNAME a.loop.',
   ]);
-  const r = new Resolver({ rootHints: rootHintsFromAddresses([ROOT]), upstream: up, clock: new ManualClock(), caseRandomisation: false });
+  const r = new Resolver({ rootHints: rootHintsFromAddresses([ROOT]), trustAnchors: TEST_ANCHOR, upstream: up, clock: new ManualClock(), caseRandomisation: false });
   const res = await r.resolve('a.loop.', RRType.A);
   assert.equal(res.rcode, Rcode.SERVFAIL);
 });
@@ -236,7 +240,7 @@ test('forwarding: a forward zone goes to its forwarder with RD set', async () =>
     return a;
   };
   const r = new Resolver({
-    rootHints: rootHintsFromAddresses([ROOT]), upstream: up, clock: new ManualClock(), caseRandomisation: false,
+    rootHints: rootHintsFromAddresses([ROOT]), trustAnchors: TEST_ANCHOR, upstream: up, clock: new ManualClock(), caseRandomisation: false,
     forward: [{ zone: 'corp.example', to: ['127.0.53.7@15753'] }],
   });
   const res = await r.resolve('db.corp.example.', RRType.A);
@@ -263,7 +267,7 @@ test('glue outside the delegating zone is not used (bailiwick)', async () => {
   up.tamper = (s, _q, a) => s.address === TEST && a.authority.length > 0
     ? { ...a, additional: [...a.additional, { name: Name.parse('www.bank.'), type: RRType.A, class: 1, ttl: 3600, data: { address: '6.6.6.6' } }] }
     : a;
-  const r = new Resolver({ rootHints: rootHintsFromAddresses([ROOT]), upstream: up, clock: new ManualClock(), caseRandomisation: false });
+  const r = new Resolver({ rootHints: rootHintsFromAddresses([ROOT]), trustAnchors: TEST_ANCHOR, upstream: up, clock: new ManualClock(), caseRandomisation: false });
   assert.equal((await r.resolve('www.zone.tld.', RRType.A)).rcode, Rcode.NOERROR);
   assert.equal(r.cache.get(Name.parse('www.bank.'), RRType.A, RRClass.IN), undefined);
 });

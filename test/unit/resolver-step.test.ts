@@ -1,6 +1,7 @@
 // ResolverStep: access control (never an open resolver) and the response header.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { TrustAnchors } from '../../src/dnssec/trust-anchors.js';
 import type { Request } from '../../src/transport/handler.js';
 import { FakeUpstream } from '../../src/resolver/fake-upstream.js';
 import { Resolver } from '../../src/resolver/resolver.js';
@@ -10,8 +11,10 @@ import { ManualClock } from '../../src/resolver/types.js';
 import { decodeEde, EdnsOptionCode, makeMessage, Name, Opcode, Rcode, RRType, type Message } from '../../src/wire/index.js';
 
 const ROOT = '127.0.53.1';
+// A test trust anchor for a zone this unsigned world never reaches: every answer is insecure.
+const TEST_ANCHOR = TrustAnchors.parse('anchor.invalid. IN DS 1 13 2 0000000000000000000000000000000000000000000000000000000000000000');
 const up = new FakeUpstream().serve([ROOT], '.', ['. 86400 IN SOA a.root. h.root. 1 2 3 4 300', 'www.example. 300 IN A 192.0.2.80']);
-const resolver = new Resolver({ rootHints: rootHintsFromAddresses([ROOT]), upstream: up, clock: new ManualClock(), caseRandomisation: false });
+const resolver = new Resolver({ rootHints: rootHintsFromAddresses([ROOT]), trustAnchors: TEST_ANCHOR, upstream: up, clock: new ManualClock(), caseRandomisation: false });
 
 function request(client: string, init: Partial<Message> = {}): Request {
   const message = makeMessage({
