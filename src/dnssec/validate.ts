@@ -3,6 +3,7 @@ import { supportedAlgorithm } from './crypto.js';
 import { dsMatches, supportedDigest } from './ds.js';
 import { keyTag } from './keytag.js';
 import { Algorithm, DigestType, DnskeyFlags, type DnskeyData, type DsData, type RrsigData } from './types.js';
+import { verifyDsaRrsig } from './validate-dsa.js';
 import { verifyRrsig } from './verify.js';
 
 /**
@@ -37,7 +38,7 @@ export interface ValidationLimits {
   maxNsec3Iterations: number;
   /** NSEC3 hash computations for one client question. */
   maxNsec3Hashes: number;
-  /** Accept RSA/SHA-1 (algorithms 5, 7) and SHA-1 DS digests: a test switch, off by default (RFC 8624 deprecates them). */
+  /** Accept RSA/SHA-1 (algorithms 5, 7), DSA (3, 6) and SHA-1 DS digests: a test switch, off by default (RFC 8624). */
   allowSha1: boolean;
 }
 
@@ -68,6 +69,7 @@ export class ValidationBudget {
 
 /** May this algorithm be validated under these limits? */
 export function algorithmUsable(alg: number, limits: ValidationLimits): boolean {
+  if (alg === Algorithm.DSA || alg === Algorithm.DSA_NSEC3_SHA1) return limits.allowSha1;
   if (!supportedAlgorithm(alg)) return false;
   if ((alg === Algorithm.RSASHA1 || alg === Algorithm.RSASHA1_NSEC3_SHA1) && !limits.allowSha1) return false;
   return true;
@@ -126,7 +128,8 @@ export function verifyRrset(
       if (!budget.takeValidation()) {
         return { ok: false, ede: { infoCode: EDE.DNSSEC_BOGUS, text: `validation limit: more than ${budget.limits.maxValidations} signature checks for one question` } };
       }
-      const r = verifyRrsig(rrset, sig, zone, key, now);
+      const r = sig.algorithm === Algorithm.DSA || sig.algorithm === Algorithm.DSA_NSEC3_SHA1
+        ? verifyDsaRrsig(rrset, sig, zone, key, now) : verifyRrsig(rrset, sig, zone, key, now);
       if (r.ok) {
         const left = ((sig.expiration - now) | 0) >>> 0;
         const ttl = Math.min(...rrset.map((x) => x.ttl), sig.originalTtl, left);

@@ -384,6 +384,11 @@ export class Iterator {
       return { kind: 'nxdomain', chain, soa, target: sname };
     }
     if (soa.length > 0) return { kind: 'nodata', chain, soa, target: sname };
+    // A NODATA proven by NSEC/NSEC3 alone (no SOA): a validator can still check it.
+    if (this.config.dnssec && chain.length === 0 && !msg.authority.some((r) => r.type === RRType.NS)
+      && msg.authority.some((r) => (r.type === RRType.NSEC || r.type === RRType.NSEC3) && r.name.isSubdomainOf(zone))) {
+      return { kind: 'nodata', chain, soa: [], target: sname };
+    }
     const ns = msg.authority.filter((r) => r.type === RRType.NS && r.class === qclass);
     const child = ns.find((r) => sname.isSubdomainOf(r.name) && r.name.isSubdomainOf(cut.zone) && !r.name.equals(cut.zone));
     if (chain.length > 0) return { kind: 'cname', chain, target: sname };
@@ -417,7 +422,8 @@ export class Iterator {
     const owners = new Set<string>();
     for (const r of c.chain) owners.add(r.name.key);
     if (c.kind === 'answer') for (const r of c.rrs) owners.add(r.name.key);
-    ev.sigs = msg.answer.filter((r) => r.type === RRType.RRSIG && r.class === qclass && owners.has(r.name.key));
+    // RRSIGs belong in the answer section, but some servers misplace them: take them from anywhere.
+    ev.sigs = [...msg.answer, ...msg.additional].filter((r) => r.type === RRType.RRSIG && r.class === qclass && owners.has(r.name.key));
     ev.proof = msg.authority.filter((r) => r.class === qclass && r.name.isSubdomainOf(zone)
       && (r.type === RRType.SOA || r.type === RRType.NSEC || r.type === RRType.NSEC3 || r.type === RRType.RRSIG));
     return ev;

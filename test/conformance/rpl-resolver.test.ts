@@ -19,9 +19,19 @@ const corpus = process.env.PORTCULLIS_CONFORMANCE ?? resolve(repoRoot(), '../sha
 
 /** Pass counts reached so far: a regression below them fails the test. */
 const BASELINE: Record<string, number> = {
-  'deckard-resolver': 34,
-  'unbound-testdata/rpl': 19,
+  'deckard-resolver': 122,
+  'unbound-testdata/rpl': 53,
 };
+
+/** Pass counts of the DNSSEC scenarios (val_*, nsec*) among them. */
+const DNSSEC_BASELINE: Record<string, number> = {
+  'deckard-resolver': 85,
+  'unbound-testdata/rpl': 32,
+};
+
+function isDnssecScenario(file: string): boolean {
+  return file.startsWith('val_') || file.startsWith('nsec');
+}
 
 /** iter_* first, then the rest, each alphabetical. */
 function scenarioFiles(dir: string): string[] {
@@ -64,18 +74,21 @@ for (const set of Object.keys(BASELINE)) {
     }
     const counts = { pass: 0, fail: 0, skip: 0 };
     const iter = { pass: 0, fail: 0, skip: 0 };
+    const val = { pass: 0, fail: 0, skip: 0 };
     const failed: string[] = [];
     const skipped = new Map<string, string[]>();
     for (const f of scenarioFiles(dir)) {
       const out = await runOne(join(dir, f));
       counts[out.status]++;
       if (f.startsWith('iter_')) iter[out.status]++;
+      if (isDnssecScenario(f)) val[out.status]++;
       if (out.status === 'fail') failed.push(`${f}: ${out.reason}`);
       if (out.status === 'skip') skipped.set(out.reason, [...(skipped.get(out.reason) ?? []), f]);
     }
-    t.diagnostic(`${set}: ${counts.pass} passed, ${counts.fail} failed, ${counts.skip} skipped (iter_*: ${iter.pass} passed, ${iter.fail} failed, ${iter.skip} skipped)`);
+    t.diagnostic(`${set}: ${counts.pass} passed, ${counts.fail} failed, ${counts.skip} skipped (iter_*: ${iter.pass} passed, ${iter.fail} failed, ${iter.skip} skipped; val_*/nsec*: ${val.pass} passed, ${val.fail} failed, ${val.skip} skipped)`);
     for (const f of failed) t.diagnostic(`FAIL ${f}`);
     for (const [reason, files] of skipped) t.diagnostic(`SKIP (${files.length}) ${reason}: ${files.join(' ')}`);
     assert.ok(counts.pass >= BASELINE[set]!, `${set}: ${counts.pass} scenarios pass, fewer than the baseline ${BASELINE[set]}`);
+    assert.ok(val.pass >= DNSSEC_BASELINE[set]!, `${set}: ${val.pass} val_*/nsec* scenarios pass, fewer than the baseline ${DNSSEC_BASELINE[set]}`);
   });
 }

@@ -1,5 +1,6 @@
 // Runs one parsed .rpl scenario against the Resolver with a scripted Upstream and a manual clock.
 import type { Request } from '../../../src/transport/handler.js';
+import { TrustAnchors } from '../../../src/dnssec/trust-anchors.js';
 import { Resolver, type ForwardConfig, type ResolverOptions } from '../../../src/resolver/resolver.js';
 import { rootHintsFromAddresses } from '../../../src/resolver/root-hints.js';
 import { ResolverStep } from '../../../src/resolver/step.js';
@@ -14,7 +15,7 @@ export type Outcome = { status: 'pass' } | { status: 'fail'; reason: string } | 
 
 /** Config keys that change nothing we emulate (or only DNSSEC, which is reported separately). */
 const IGNORED = new Set([
-  'server', 'target-fetch-policy', 'val-override-date', 'val-override-timestamp', 'trust-anchor-signaling', 'fake-sha1', 'fake-dsa',
+  'server', 'target-fetch-policy', 'val-override-timestamp', 'trust-anchor-signaling', 'fake-sha1', 'fake-dsa',
   'minimal-responses', 'rrset-roundrobin', 'iter-scrub-promiscuous', 'verbosity', 'log-servfail', 'ede', 'access-control',
   'harden-referral-path', 'harden-glue', 'harden-dnssec-stripped', 'harden-below-nxdomain', 'num-queries-per-thread',
   'outbound-msg-retry', 'max-global-quota', 'feature-list', 'features', 'stub-prime', 'stub-first', 'forward-first',
@@ -23,22 +24,26 @@ const IGNORED = new Set([
   'serve-expired-client-timeout', 'serve-expired-ttl-reset', 'val-clean-additional', 'val-permissive-mode', 'infra-host-ttl',
   'do-not-query-localhost', 'so-reuseport', 'interface', 'port', 'do-udp', 'do-tcp', 'cache-max-negative-ttl', 'cache-min-ttl',
   'cache-max-ttl', 'stub-zone', 'forward-zone', 'name', 'stub-addr', 'forward-addr', 'stub-host', 'qname-minimisation',
-  'query-minimization', 'do-ip6', 'prefetch', 'serve-expired', 'val-sig-skew-min', 'val-sig-skew-max', 'domain-insecure',
+  'query-minimization', 'do-ip6', 'prefetch', 'serve-expired', 'val-sig-skew-min', 'val-sig-skew-max',
 ]);
 const UNSUPPORTED = new Set([
   'auth-zone', 'local-zone', 'local-data', 'local-data-ptr', 'dns64-prefix', 'dns64-synthall', 'rpz', 'edns-client-string',
   'edns-client-string-opcode', 'nsid', 'do-nat64', 'nat64-prefix', 'tcp-upstream', 'ssl-upstream', 'forward-tls-upstream',
   'stub-tls-upstream', 'send-client-subnet', 'client-subnet-zone', 'max-client-subnet-ipv4', 'python-script', 'ipsecmod-enabled',
   'cachedb', 'dnstap', 'view', 'respip', 'response-ip', 'ratelimit', 'ip-ratelimit', 'deny-any', 'unknown-server-time-limit',
-  'wait-limit', 'fast-server-permil', 'root-key-sentinel', 'trust-anchor', 'trust-anchor-file', 'auto-trust-anchor-file',
+  'wait-limit', 'fast-server-permil', 'root-key-sentinel', 'trust-anchor-file', 'auto-trust-anchor-file',
   'dlv-anchor', 'dlv-anchor-file', 'trusted-keys-file', 'zonefile', 'primary', 'master', 'url', 'for-downstream', 'for-upstream',
   'zonemd-check', 'zonemd-reject-absence', 'cache-max-negative-ttl-zero',
 ]);
 const SUPPORTED_STEPS = new Set(['QUERY', 'CHECK_ANSWER', 'TIME_PASSES', 'NOTHING']);
 
 /** Maps the scenario's CONFIG to ResolverOptions, or says which option we do not support. */
-export function configure(scn: Scenario): { opts: Partial<ResolverOptions>; hints: string[] } | { needs: string } {
+export function configure(scn: Scenario): { opts: Partial<ResolverOptions>; hints: string[]; overrideDate?: number } | { needs: string } {
   const opts: Partial<ResolverOptions> = { qnameMinimisation: true, ipv6: true, prefetch: false, serveStale: false };
+  const anchors: string[] = [];
+  const insecure: string[] = [];
+  let overrideDate: number | undefined;
+  let sha1 = false;
   const cache: Record<string, number> = {};
   const forward: ForwardConfig[] = [];
   let hints: string[] = [];
@@ -75,15 +80,37 @@ export function configure(scn: Scenario): { opts: Partial<ResolverOptions>; hint
       case 'cache-max-ttl': cache.maxTtl = Number(v); break;
       case 'cache-min-ttl': cache.minTtl = Number(v); break;
       case 'cache-max-negative-ttl': cache.maxNegativeTtl = Number(v); break;
+      case 'trust-anchor': anchors.push(v); break;
+      case 'domain-insecure': insecure.push(v); break;
+      case 'fake-sha1': sha1 = yes(v); break;
+      case 'val-override-date': {
+        const m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)$/.exec(v);
+        if (m) overrideDate = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) / 1000;
+        else if (/^\d+$/.test(v) && v !== '0') overrideDate = Number(v);
+        break;
+      }
       default:
         if (!IGNORED.has(k)) { /* unknown keys are ignored, as harmless as possible */ }
     }
   }
   close();
+  if (anchors.length > 0) {
+    try {
+      opts.trustAnchors = TrustAnchors.parse(anchors.join('\n'), `${scn.file} trust-anchor`);
+    } catch (e) {
+      return { needs: `trust anchor we cannot parse (${(e as Error).message})` };
+    }
+    opts.dnssec = 'validate';
+    // Both reference validators accept RSA/SHA-1 (testbound's fake-sha1 only papers over crypto
+    // libraries without it), so the scenarios run with our SHA-1 test switch on.
+    opts.validation = { allowSha1: true };
+    void sha1;
+    opts.negativeTrustAnchors = insecure.map((n) => ({ name: n }));
+  } else opts.dnssec = 'off';
   opts.cache = cache;
   opts.forward = forward;
   if (hints.length === 0 && !forward.some((f) => f.zone === '.')) return { needs: 'root hints (no stub-zone for ".")' };
-  return { opts, hints };
+  return { opts, hints, overrideDate };
 }
 
 function mulberry32(seed: number): () => number {
@@ -216,14 +243,13 @@ export function checkAnswer(e: RplEntry, got: Message): string | undefined {
 
 /** Runs a scenario: pass, fail with the first difference, or skip with what it needs. */
 export async function runScenario(scn: Scenario): Promise<Outcome> {
-  const base = scn.file.split('/').pop() ?? scn.file;
-  if (base.startsWith('val_')) return { status: 'skip', reason: 'needs DNSSEC validation (val_* scenario)' };
   const unsupportedStep = scn.steps.find((s) => !SUPPORTED_STEPS.has(s.type));
   if (unsupportedStep) return { status: 'skip', reason: `needs STEP ${unsupportedStep.type}` };
   const cfg = configure(scn);
   if ('needs' in cfg) return { status: 'skip', reason: `needs ${cfg.needs}` };
-  if (scn.steps.some((s) => s.type === 'CHECK_ANSWER' && s.entry?.flags.has('AD'))) return { status: 'skip', reason: 'needs DNSSEC validation (expects AD)' };
   const clock = new ManualClock();
+  const start = clock.now();
+  const override = cfg.overrideDate;
   const upstream = new ScriptedUpstream(scn);
   const resolver = new Resolver({
     ...cfg.opts,
@@ -234,6 +260,8 @@ export async function runScenario(scn: Scenario): Promise<Outcome> {
     random: mulberry32(1),
     // Deckard's scenarios were written against Knot Resolver, which minimises with NS queries.
     minimisedType: scn.file.includes('deckard') ? 'NS' : 'A',
+    // val-override-date fixes the validator's idea of now; virtual time moves it on.
+    ...(override !== undefined ? { validationTime: () => Math.floor(override + (clock.now() - start) / 1000) } : {}),
   });
   const step = new ResolverStep(resolver, { allow: () => true });
   let last: Message | undefined;
