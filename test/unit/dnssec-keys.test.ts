@@ -163,3 +163,31 @@ test('CLI: keygen writes a pair, sign prints a verifiable zone, ds matches the k
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('every yaml snippet in src/dnssec/README.md and docs/dnssec.md has a valid dnssec block', async () => {
+  const { parse } = await import('yaml');
+  // The repository root: the first folder above this compiled file with our package.json.
+  let root = new URL('./', import.meta.url);
+  for (let i = 0; i < 6 && !isRepoRoot(root); i++) root = new URL('../', root);
+  let checked = 0;
+  for (const f of ['src/dnssec/README.md', 'docs/dnssec.md']) {
+    const text = readFileSync(new URL(f, root), 'utf8');
+    for (const m of text.matchAll(/```yaml\n([\s\S]*?)```/g)) {
+      const doc = parse(m[1]!) as { zones?: Array<{ dnssec?: unknown }> };
+      for (const z of doc.zones ?? []) {
+        const r = dnssecZoneSchema.safeParse(z.dnssec);
+        assert.ok(r.success, `${f}: ${JSON.stringify(z.dnssec)}: ${r.success ? '' : r.error.message}`);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked >= 3, `${checked} dnssec blocks checked`);
+});
+
+function isRepoRoot(dir: URL): boolean {
+  try {
+    return (JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string }).name === 'portcullis';
+  } catch {
+    return false;
+  }
+}
