@@ -1,4 +1,5 @@
 import { isAbsolute, join } from 'node:path';
+import { TrustAnchors } from '../dnssec/trust-anchors.js';
 import type { ResolverOptions } from './resolver.js';
 import { loadRootHints } from './root-hints.js';
 
@@ -19,10 +20,16 @@ export interface ResolverConfig {
     'max-size'?: number;
     'serve-stale'?: boolean;
     prefetch?: boolean;
+    'bogus-ttl'?: number;
   };
-  limits?: { 'max-queries'?: number; 'max-ns-names'?: number; 'max-cname-chain'?: number; 'max-depth'?: number };
+  limits?: {
+    'max-queries'?: number; 'max-ns-names'?: number; 'max-cname-chain'?: number; 'max-depth'?: number;
+    'max-keys-per-tag'?: number; 'max-signatures'?: number; 'max-validations'?: number; 'max-nsec3-iterations'?: number;
+  };
   dnssec?: 'validate' | 'off';
   'trust-anchors'?: string;
+  /** RFC 7646: `until` is an ISO 8601 time or seconds since the epoch; absent: until removed. */
+  'negative-trust-anchors'?: Array<{ name: string; until?: string | number }>;
 }
 
 /**
@@ -49,7 +56,28 @@ export function resolverOptionsFromConfig(cfg: ResolverConfig = {}, baseDir = '.
   };
   if (c['serve-stale'] !== undefined) opts.serveStale = c['serve-stale'];
   if (c.prefetch !== undefined) opts.prefetch = c.prefetch;
+  if (cfg.dnssec !== undefined) {
+    if (cfg.dnssec !== 'validate' && cfg.dnssec !== 'off') throw new RangeError(`resolver.dnssec: expected validate or off, not ${String(cfg.dnssec)}`);
+    opts.dnssec = cfg.dnssec;
+  }
+  if (cfg['trust-anchors']) opts.trustAnchors = TrustAnchors.load(isAbsolute(cfg['trust-anchors']) ? cfg['trust-anchors'] : join(baseDir, cfg['trust-anchors']));
+  if (cfg['negative-trust-anchors']) {
+    opts.negativeTrustAnchors = cfg['negative-trust-anchors'].map((n, i) => {
+      if (typeof n.until === 'number') return { name: n.name, until: n.until * 1000 };
+      if (n.until === undefined) return { name: n.name };
+      const t = Date.parse(n.until);
+      if (Number.isNaN(t)) throw new RangeError(`resolver.negative-trust-anchors[${i}].until: not a time: ${n.until}`);
+      return { name: n.name, until: t };
+    });
+  }
+  if (c['bogus-ttl'] !== undefined) opts.bogusTtl = c['bogus-ttl'];
   const l = cfg.limits ?? {};
+  opts.validation = {
+    ...(l['max-keys-per-tag'] !== undefined ? { maxKeysPerTag: l['max-keys-per-tag'] } : {}),
+    ...(l['max-signatures'] !== undefined ? { maxSigsPerRrset: l['max-signatures'] } : {}),
+    ...(l['max-validations'] !== undefined ? { maxValidations: l['max-validations'] } : {}),
+    ...(l['max-nsec3-iterations'] !== undefined ? { maxNsec3Iterations: l['max-nsec3-iterations'] } : {}),
+  };
   opts.limits = {
     ...(l['max-queries'] !== undefined ? { maxQueries: l['max-queries'] } : {}),
     ...(l['max-ns-names'] !== undefined ? { maxNsNames: l['max-ns-names'] } : {}),

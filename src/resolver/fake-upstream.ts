@@ -41,7 +41,52 @@ export class FakeUpstream implements Upstream {
     return out;
   }
 
+  /** Adds a zone given as records (signed zones built in tests). */
+  serveRecords(addresses: string[], origin: string, records: ResourceRecord[]): this {
+    const zone: FakeZone = { origin: Name.parse(origin), records };
+    for (const a of addresses) this.servers.set(a, [...(this.servers.get(a) ?? []), zone]);
+    return this;
+  }
+
   private answer(zones: FakeZone[], query: Message): Message {
+    const plain = this.answerPlain(zones, query);
+    if (!query.edns?.do) return plain;
+    // DO=1: the RRSIGs of every RRset sent, DS (or the NSEC denying it) with referrals, and NSEC
+    // proofs with negative answers (RFC 4035 §3.1), as a signed authoritative server would.
+    const q = query.question[0]!;
+    const zone = zones.filter((z) => q.name.isSubdomainOf(z.origin)).sort((a, b) => b.origin.labelCount - a.origin.labelCount)[0];
+    if (!zone) return plain;
+    const sigs = (rrs: ResourceRecord[]) => zone.records.filter((r) => r.type === RRType.RRSIG
+      && rrs.some((x) => x.name.equals(r.name) && (r.data as { typeCovered: number }).typeCovered === x.type));
+    const nsecAt = (n: Name) => zone.records.filter((r) => r.type === RRType.NSEC && r.name.equals(n));
+    const covering = (n: Name) => zone.records.filter((r) => r.type === RRType.NSEC && r.name.compare(n) < 0
+      && (n.compare((r.data as { next: Name }).next) < 0 || (r.data as { next: Name }).next.equals(zone.origin)));
+    const withSigs = (rrs: ResourceRecord[]) => [...rrs, ...sigs(dedupeSets(rrs))];
+    const out = { ...plain, edns: { udpSize: 1232, version: 0, do: true, z: 0, options: [] } };
+    out.answer = withSigs(plain.answer);
+    if (plain.authority.some((r) => r.type === RRType.NS) && !plain.aa) {
+      const cut = plain.authority[0]!.name;
+      const ds = zone.records.filter((r) => r.type === RRType.DS && r.name.equals(cut));
+      out.authority = [...plain.authority, ...withSigs(ds.length > 0 ? ds : nsecAt(cut))];
+    } else if (plain.answer.length === 0 || plain.rcode === Rcode.NXDOMAIN) {
+      const proof: ResourceRecord[] = [];
+      if (plain.rcode === Rcode.NXDOMAIN) {
+        const cover = covering(q.name).slice(-1);
+        proof.push(...cover);
+        // The wildcard at the closest encloser does not exist either.
+        let ce = q.name.parent();
+        while (!zone.records.some((r) => r.name.isSubdomainOf(ce)) && ce.labelCount > zone.origin.labelCount) ce = ce.parent();
+        for (const r of covering(ce.prepend('*')).slice(-1)) if (!proof.includes(r)) proof.push(r);
+      } else {
+        const at = nsecAt(q.name);
+        proof.push(...(at.length > 0 ? at : covering(q.name).slice(-1)));
+      }
+      out.authority = withSigs([...plain.authority, ...proof]);
+    }
+    return out;
+  }
+
+  private answerPlain(zones: FakeZone[], query: Message): Message {
     const q = query.question[0]!;
     const reply = makeMessage({ id: query.id, qr: true, rd: query.rd, question: query.question, edns: query.edns ? { udpSize: 1232, version: 0, do: false, z: 0, options: [] } : undefined });
     const zone = zones.filter((z) => q.name.isSubdomainOf(z.origin)).sort((a, b) => b.origin.labelCount - a.origin.labelCount)[0];
@@ -84,8 +129,23 @@ export class FakeUpstream implements Upstream {
     return { ...reply, rcode: Rcode.SERVFAIL };
   }
 
+  /** Queries of one type sent (DS and DNSKEY fetches in validation tests). */
+  countType(qtype: number): number {
+    return this.log.filter((l) => l.qtype === qtype).length;
+  }
+
   /** Queries sent to one address (or all). */
   count(address?: string): number {
     return address ? this.log.filter((l) => l.server === address).length : this.log.length;
   }
+}
+
+function dedupeSets(rrs: ResourceRecord[]): ResourceRecord[] {
+  const seen = new Set<string>();
+  return rrs.filter((r) => {
+    const k = `${r.name.key}/${r.type}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }

@@ -237,7 +237,7 @@ export class Resolver {
     let links = 0;
     const done = (r: ResolveResult): ResolveResult => {
       if (verdict.security === 'bogus' && !cd) return { ...servfail(verdict.ede ?? { infoCode: 6, text: 'DNSSEC bogus' }), security: 'bogus' };
-      return { ...r, security: verdict.security, ad: verdict.security === 'secure', ...(verdict.ede && verdict.security === 'insecure' && INSECURE_EDES.includes(verdict.ede.infoCode) && !r.ede ? { ede: verdict.ede } : {}) };
+      return { ...r, security: verdict.security, ad: verdict.security === 'secure', ...(verdict.ede && !r.ede && (verdict.security === 'bogus' || (verdict.security === 'insecure' && INSECURE_EDES.includes(verdict.ede.infoCode))) ? { ede: verdict.ede } : {}) };
     };
     for (;;) {
       const cached = this.lookup(sname, qtype, qclass, false, validate && this.validator !== undefined);
