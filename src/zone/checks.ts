@@ -52,9 +52,19 @@ export function checkZone(origin: Name, records: Iterable<ResourceRecord>): Zone
     list.push({ code, message, name, ...(type !== undefined ? { type } : {}), ...(position ? { position } : {}) });
   };
 
-  // Group by owner and type, collapsing duplicates and dropping out-of-zone data.
+  // Group by owner and type, collapsing duplicates and dropping out-of-zone data. RRsets are
+  // small, so a duplicate is found by comparing with the set's members; the canonical RDATA
+  // bytes are computed only when a set gets a second member (most sets have one).
   const nodes = new Map<string, Node>();
-  const seen = new Map<string, Set<string>>();
+  const wire = new Map<ResourceRecord, string>();
+  const keyOf = (rr: ResourceRecord): string => {
+    let k = wire.get(rr);
+    if (k === undefined) {
+      k = rdataKey(rr);
+      wire.set(rr, k);
+    }
+    return k;
+  };
   for (const rr of records) {
     if (!rr.name.isSubdomainOf(origin)) {
       add(warnings, 'OUT_OF_ZONE', rr, rr.name, `ignoring out-of-zone data ${rr.name} (not below ${origin})`, rr.type);
@@ -66,29 +76,24 @@ export function checkZone(origin: Name, records: Iterable<ResourceRecord>): Zone
       node = { name: rr.name, sets: new Map() };
       nodes.set(key, node);
     }
-    let set = node.sets.get(rr.type);
+    const set = node.sets.get(rr.type);
     if (!set) {
-      set = [];
-      node.sets.set(rr.type, set);
+      node.sets.set(rr.type, [rr]);
+      continue;
     }
-    const dupKey = `${key}/${rr.type}`;
-    let keys = seen.get(dupKey);
-    if (!keys) {
-      keys = new Set();
-      seen.set(dupKey, keys);
-    }
-    const rk = rdataKey(rr);
-    if (keys.has(rk)) {
+    const rk = keyOf(rr);
+    if (set.some((x) => keyOf(x) === rk)) {
       add(warnings, 'DUPLICATE', rr, rr.name, `duplicate ${typeToString(rr.type)} record collapsed`, rr.type);
       continue;
     }
-    keys.add(rk);
-    if (set.length && rr.type !== RRType.RRSIG && set[0]!.ttl !== rr.ttl) {
+    if (rr.type !== RRType.RRSIG && set[0]!.ttl !== rr.ttl) {
       add(warnings, 'TTL_MISMATCH', rr, rr.name, `TTL ${rr.ttl} differs from ${set[0]!.ttl} of the ${typeToString(rr.type)} RRset; using ${set[0]!.ttl}`, rr.type);
-      set.push({ ...rr, ttl: set[0]!.ttl });
+      const fixed = { ...rr, ttl: set[0]!.ttl };
+      wire.set(fixed, rk);
+      set.push(fixed);
     } else set.push(rr);
   }
-  seen.clear();
+  wire.clear();
 
   // SOA and NS at the apex.
   let serial: number | undefined;
@@ -129,34 +134,49 @@ export function checkZone(origin: Name, records: Iterable<ResourceRecord>): Zone
       }
     }
   }
-  const cutKeys = new Set(cuts.map((n) => n.key));
-  const dnameKeys = new Set(dnames.map((n) => n.key));
-  /** The closest strict ancestor of `name` (below the apex) that is in `keys`. */
-  const ancestorIn = (name: Name, keys: Set<string>): Name | undefined => {
-    if (keys.size === 0) return undefined;
-    for (let n = name.labelCount - 1; n > origin.labelCount; n--) {
-      const a = name.suffix(n);
-      if (keys.has(a.key)) return a;
-    }
-    // DNAME at the apex occludes everything below it.
-    if (keys.has(origin.key) && name.labelCount > origin.labelCount) return origin;
-    return undefined;
+  // Ancestry keys: keys[j] identifies the suffix of j labels (keys[0] the root). Built once per
+  // name by prepending labels, so ancestor lookups need no Name objects.
+  const oc = origin.labelCount;
+  const cutKeys = new Set(cuts.map((n) => ancestry(n).pop()!));
+  const dnameKeys = new Set(dnames.map((n) => ancestry(n).pop()!));
+  /** Index in `anc` of the closest strict ancestor below the apex that is in `keys` (-1: none). */
+  const ancestorIn = (anc: string[], keys: Set<string>): number => {
+    if (keys.size === 0) return -1;
+    const L = anc.length - 1;
+    for (let j = L - 1; j > oc; j--) if (keys.has(anc[j]!)) return j;
+    // A DNAME at the apex occludes everything below it.
+    if (L > oc && keys.has(anc[oc]!)) return oc;
+    return -1;
   };
+  const present = new Set<string>();
+  const addressed = new Set<string>();
+  const ancOf = new Map<Node, string[]>();
   for (const node of nodes.values()) {
-    const dn = ancestorIn(node.name, dnameKeys);
-    if (dn) {
+    const anc = ancestry(node.name);
+    ancOf.set(node, anc);
+    if (node.sets.has(RRType.A) || node.sets.has(RRType.AAAA)) addressed.add(anc[anc.length - 1]!);
+    for (let j = anc.length - 1; j >= oc; j--) {
+      if (present.has(anc[j]!)) break;
+      present.add(anc[j]!);
+    }
+  }
+  for (const node of nodes.values()) {
+    const anc = ancOf.get(node)!;
+    const L = anc.length - 1;
+    const dn = ancestorIn(anc, dnameKeys);
+    if (dn >= 0) {
       const first = node.sets.values().next().value![0]!;
-      add(warnings, 'DNAME_CHILDREN', first, node.name, `${node.name} is occluded by the DNAME at ${dn}`);
+      add(warnings, 'DNAME_CHILDREN', first, node.name, `${node.name} is occluded by the DNAME at ${node.name.parent(L - dn)}`);
       continue;
     }
-    const cut = ancestorIn(node.name, cutKeys);
-    if (cut) {
+    const cut = ancestorIn(anc, cutKeys);
+    if (cut >= 0) {
       for (const [type, set] of node.sets) {
         if (type !== RRType.A && type !== RRType.AAAA) {
-          add(warnings, 'OCCLUDED', set[0], node.name, `${typeToString(type)} at ${node.name} is occluded by the delegation at ${cut}`, type);
+          add(warnings, 'OCCLUDED', set[0], node.name, `${typeToString(type)} at ${node.name} is occluded by the delegation at ${node.name.parent(L - cut)}`, type);
         }
       }
-    } else if (cutKeys.has(node.name.key)) {
+    } else if (cutKeys.has(anc[L]!)) {
       for (const [type, set] of node.sets) {
         if (!AT_CUT.has(type)) {
           add(warnings, 'OCCLUDED', set[0], node.name, `${typeToString(type)} at the delegation point ${node.name} is occluded`, type);
@@ -168,36 +188,27 @@ export function checkZone(origin: Name, records: Iterable<ResourceRecord>): Zone
   // Glue: every in-zone NS target needs an address record (or a wildcard that gives one).
   // Errors for apex servers with authoritative names; warnings for glue (named-checkzone still
   // loads those zones).
-  const present = new Set<string>();
-  for (const node of nodes.values()) {
-    for (let n = node.name.labelCount; n >= origin.labelCount; n--) {
-      const k = node.name.suffix(n).key;
-      if (present.has(k)) break;
-      present.add(k);
-    }
-  }
-  const hasAddress = (key: string): boolean => {
-    const node = nodes.get(key);
-    return !!node && (node.sets.has(RRType.A) || node.sets.has(RRType.AAAA));
-  };
   const reported = new Set<string>();
   for (const node of nodes.values()) {
     const ns = node.sets.get(RRType.NS);
     if (!ns) continue;
-    if (ancestorIn(node.name, cutKeys) || ancestorIn(node.name, dnameKeys)) continue; // occluded NS
+    const anc = ancOf.get(node)!;
+    if (ancestorIn(anc, cutKeys) >= 0 || ancestorIn(anc, dnameKeys) >= 0) continue; // occluded NS
+    const isApex = anc.length - 1 === oc;
     for (const rr of ns) {
       if (rr.data instanceof Uint8Array) continue;
       const target = (rr.data as { target: Name }).target;
       if (!target.isSubdomainOf(origin)) continue;
-      if (hasAddress(target.key)) continue;
-      if (!present.has(target.key) && wildcardAddress(target, origin, present, hasAddress)) continue;
-      const k = `${node.name.key} ${target.key}`;
+      const tanc = ancestry(target);
+      const tkey = tanc[tanc.length - 1]!;
+      if (addressed.has(tkey)) continue;
+      if (!present.has(tkey) && wildcardAddress(tanc, oc, present, addressed)) continue;
+      const k = `${anc[anc.length - 1]} ${tkey}`;
       if (reported.has(k)) continue;
       reported.add(k);
       // As named-checkzone: an apex server whose name is authoritative here must have an
       // address (error); missing glue below a cut only breaks that child (warning).
-      const isApex = node.name.equals(origin);
-      const glue = (!isApex && target.isSubdomainOf(node.name)) || !!ancestorIn(target, cutKeys) || cutKeys.has(target.key);
+      const glue = (!isApex && target.isSubdomainOf(node.name)) || ancestorIn(tanc, cutKeys) >= 0 || cutKeys.has(tkey);
       add(isApex && !glue ? errors : warnings, 'NS_GLUE', rr, node.name,
         `missing glue record: NS target ${target} has no ${glue && !isApex ? 'required glue ' : ''}address records (A or AAAA)`, RRType.NS);
     }
@@ -208,11 +219,25 @@ export function checkZone(origin: Name, records: Iterable<ResourceRecord>): Zone
   return { errors, warnings, records: out, ...(serial !== undefined ? { serial } : {}) };
 }
 
+// Labels are Latin-1 strings, so U+0100 can never occur in one: a safe separator.
+const SEP = '\u0100';
+
+/** Keys of every suffix of `name`, from the root (index 0) to the name itself. */
+function ancestry(name: Name): string[] {
+  const lower = name.lowerLabels;
+  const out: string[] = [''];
+  let k = '';
+  for (let i = lower.length - 1; i >= 0; i--) {
+    k = lower[i]! + SEP + k;
+    out.push(k);
+  }
+  return out;
+}
+
 /** RFC 4592: the wildcard at the closest encloser of a name that does not exist. */
-function wildcardAddress(target: Name, origin: Name, present: Set<string>, hasAddress: (key: string) => boolean): boolean {
-  for (let n = target.labelCount - 1; n >= origin.labelCount; n--) {
-    const encloser = target.suffix(n);
-    if (present.has(encloser.key)) return hasAddress(encloser.isRoot ? '*.' : '*.' + encloser.key);
+function wildcardAddress(tanc: string[], oc: number, present: Set<string>, addressed: Set<string>): boolean {
+  for (let j = tanc.length - 2; j >= oc; j--) {
+    if (present.has(tanc[j]!)) return addressed.has('*' + SEP + tanc[j]!);
   }
   return false;
 }
