@@ -150,18 +150,19 @@ export function checkZone(origin: Name, records: Iterable<ResourceRecord>): Zone
   };
   const present = new Set<string>();
   const addressed = new Set<string>();
-  const ancOf = new Map<Node, string[]>();
   for (const node of nodes.values()) {
     const anc = ancestry(node.name);
-    ancOf.set(node, anc);
     if (node.sets.has(RRType.A) || node.sets.has(RRType.AAAA)) addressed.add(anc[anc.length - 1]!);
     for (let j = anc.length - 1; j >= oc; j--) {
       if (present.has(anc[j]!)) break;
       present.add(anc[j]!);
     }
   }
+  // Ancestry is recomputed below rather than kept: short-lived strings are cheap for the
+  // collector, a million long-lived arrays are not.
   for (const node of nodes.values()) {
-    const anc = ancOf.get(node)!;
+    const anc = cutKeys.size || dnameKeys.size ? ancestry(node.name) : [];
+    if (anc.length === 0) continue;
     const L = anc.length - 1;
     const dn = ancestorIn(anc, dnameKeys);
     if (dn >= 0) {
@@ -192,7 +193,7 @@ export function checkZone(origin: Name, records: Iterable<ResourceRecord>): Zone
   for (const node of nodes.values()) {
     const ns = node.sets.get(RRType.NS);
     if (!ns) continue;
-    const anc = ancOf.get(node)!;
+    const anc = ancestry(node.name);
     if (ancestorIn(anc, cutKeys) >= 0 || ancestorIn(anc, dnameKeys) >= 0) continue; // occluded NS
     const isApex = anc.length - 1 === oc;
     for (const rr of ns) {
