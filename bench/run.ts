@@ -1,0 +1,301 @@
+// `npm run bench [-- --quick] [--only auth,resolver,load,workers] [--servers a,b] [--seconds N]
+//  [--out DIR] [--cpu-prof]`: Portcullis beside NSD, Knot, BIND and PowerDNS (authoritative) and
+// beside Unbound, PowerDNS Recursor and Knot Resolver (cached recursion), one server at a time,
+// each on one worker pinned to CPU 0 with dnsperf pinned to CPU 1. Writes report.md,
+// report.json and qps.svg to bench/results/ (or --out) and prints the Markdown.
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateZone, GEN_ORIGIN } from './gen-zone.js';
+import { generateQueries, toDnsperfInput, QUERY_MIX } from './queries.js';
+import { findBinary, MissingPeer, probe, startAuth, startResolver, type AuthName, type ResolverName, type Running } from './peers.js';
+import { runDnsperf, type DnsperfOptions } from './dnsperf.js';
+import { cpuSeconds, memory } from './proc.js';
+import { timeAxfr } from './axfr.js';
+import { summariseProfileFile } from './profile.js';
+import { toMarkdown, toSvg, withRatios, type BenchReport, type LoadRun, type ServerRun } from './report.js';
+
+export interface BenchOptions {
+  quick: boolean;
+  only: Set<string>;
+  servers: Set<string> | undefined;
+  seconds: number;
+  out: string;
+  cpuProf: boolean;
+}
+
+export function parseArgs(argv: readonly string[]): BenchOptions {
+  const get = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    if (i >= 0) return argv[i + 1];
+    const eq = argv.find((a) => a.startsWith(`${flag}=`));
+    return eq?.slice(flag.length + 1);
+  };
+  const quick = argv.includes('--quick');
+  const list = (v: string | undefined): Set<string> | undefined => (v ? new Set(v.split(',').map((s) => s.trim()).filter(Boolean)) : undefined);
+  const seconds = Number(get('--seconds') ?? (quick ? 2 : 10));
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error('--seconds must be a positive number');
+  return {
+    quick,
+    only: list(get('--only')) ?? new Set(['auth', 'resolver', 'load', 'workers']),
+    servers: list(get('--servers')),
+    seconds,
+    out: resolve(get('--out') ?? join('bench', 'results')),
+    cpuProf: argv.includes('--cpu-prof'),
+  };
+}
+
+const SERVER_CPU = '0';
+const LOAD_CPU = '1';
+const LATENCY_RATE = 50_000;
+const BENCH_RECORDS = 11_000; // gen-zone: 10,000 hosts
+const QUERY_COUNT = 100_000;
+
+const AUTH: ReadonlyArray<{ name: AuthName; address: string; port: number; binary?: string }> = [
+  { name: 'portcullis', address: '127.0.0.60', port: 16101 },
+  { name: 'nsd', address: '127.0.0.61', port: 16101, binary: 'nsd' },
+  { name: 'knot', address: '127.0.0.62', port: 16101, binary: 'knotd' },
+  // named listens only on addresses configured on an interface: 127.0.0.1, on a port of ours.
+  { name: 'bind', address: '127.0.0.1', port: 16104, binary: 'named' },
+  { name: 'pdns', address: '127.0.0.64', port: 16101, binary: 'pdns_server' },
+];
+const RESOLVERS: ReadonlyArray<{ name: ResolverName; address: string; port: number; binary?: string }> = [
+  { name: 'portcullis', address: '127.0.0.65', port: 16121 },
+  { name: 'unbound', address: '127.0.0.66', port: 16121, binary: 'unbound' },
+  { name: 'pdns-recursor', address: '127.0.0.67', port: 16121, binary: 'pdns_recursor' },
+  { name: 'knot-resolver', address: '127.0.0.69', port: 16121, binary: 'kresd' },
+];
+const UPSTREAM = { address: '127.0.0.68', port: 16130 };
+const LOAD_PORT = 16140;
+const WORKERS_PORT = 16150;
+
+const log = (msg: string): void => console.error(`[bench] ${msg}`);
+const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+
+/** Runs the throughput, latency and TCP measurements against a running server. */
+async function measure(s: Running, file: string, o: BenchOptions, pinned: boolean, rd: boolean): Promise<ServerRun> {
+  const base: DnsperfOptions = { server: s.address, port: s.port, file, seconds: 1, clients: 4, outstanding: 200, cpu: pinned ? LOAD_CPU : undefined };
+  // Warm-up: JIT, caches, socket buffers.
+  await runDnsperf({ ...base, seconds: 1 });
+  const c0 = cpuSeconds(s.pid);
+  const t0 = performance.now();
+  const thr = await runDnsperf({ ...base, seconds: o.seconds });
+  const cpu = (cpuSeconds(s.pid) - c0) / ((performance.now() - t0) / 1000);
+  const lat = await runDnsperf({ ...base, seconds: Math.max(2, Math.round(o.seconds / 2)), rate: LATENCY_RATE, latencies: true });
+  const tcp = await runDnsperf({ ...base, seconds: Math.max(2, Math.round(o.seconds / 2)), tcp: true, clients: 8, outstanding: 400 });
+  void rd;
+  return {
+    server: s.name, qps: thr.qps, lostPct: thr.sent ? (100 * thr.lost) / thr.sent : 0, avgMs: thr.avgLatencyMs,
+    p50Ms: lat.p50Ms, p99Ms: lat.p99Ms, latencyRate: LATENCY_RATE, cpu, tcpQps: tcp.qps,
+    note: Object.entries(thr.rcodes).map(([k, v]) => `${k} ${v}`).join(', '),
+  };
+}
+
+function cliPath(): string {
+  // <outDir>/bench/run.js -> <outDir>/src/cli/main.js
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+}
+
+async function benchAuth(o: BenchOptions, zone: string, qfile: string, pinned: boolean, notes: string[]): Promise<ServerRun[]> {
+  const runs: ServerRun[] = [];
+  for (const a of AUTH) {
+    if (o.servers && !o.servers.has(a.name)) continue;
+    if (a.binary && !findBinary(a.binary)) {
+      runs.push({ server: a.name, skipped: `${a.binary} not installed` });
+      log(`${a.name}: skipped (${a.binary} not installed)`);
+      continue;
+    }
+    let s: Running | undefined;
+    try {
+      const profDir = join(o.out, 'profile');
+      const nodeArgs = o.cpuProf && a.name === 'portcullis' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+      if (nodeArgs.length) rmSync(profDir, { recursive: true, force: true });
+      s = await startAuth(a.name, { origin: GEN_ORIGIN, file: zone, address: a.address, port: a.port, cpu: pinned ? SERVER_CPU : undefined }, { cli: cliPath(), nodeArgs });
+      log(`${a.name}: up on ${a.address}:${a.port} (pid ${s.pid}); measuring`);
+      const r = await measure(s, qfile, o, pinned, false);
+      runs.push(r);
+      log(`${a.name}: ${Math.round(r.qps ?? 0)} qps, p99 ${r.p99Ms?.toFixed(3)} ms at ${LATENCY_RATE} qps, TCP ${Math.round(r.tcpQps ?? 0)} qps`);
+      await s.stop();
+      s = undefined;
+      if (nodeArgs.length) {
+        const prof = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+        if (prof) {
+          notes.push(`CPU profile of Portcullis (authoritative run, self time): ${summariseProfileFile(join(profDir, prof), 12).map((h) => `${(h.share * 100).toFixed(1)}% ${h.where}`).join('; ')}`);
+        }
+      }
+    } catch (e) {
+      runs.push({ server: a.name, skipped: firstLine(e) });
+      log(`${a.name}: failed: ${e instanceof Error ? e.message : e}`);
+    } finally {
+      await s?.stop();
+    }
+  }
+  return withRatios(runs);
+}
+
+async function benchResolvers(o: BenchOptions, zone: string, qfile: string, pinned: boolean, notes: string[]): Promise<ServerRun[]> {
+  const runs: ServerRun[] = [];
+  if (!findBinary('nsd')) {
+    notes.push('cached resolvers: not measured, the upstream authoritative (NSD) is not installed');
+    return runs;
+  }
+  let upstream: Running | undefined;
+  try {
+    // The upstream shares the load generator's core: after warm-up it sees no queries.
+    upstream = await startAuth('nsd', { origin: GEN_ORIGIN, file: zone, ...UPSTREAM, cpu: pinned ? LOAD_CPU : undefined });
+    for (const r of RESOLVERS) {
+      if (o.servers && !o.servers.has(r.name)) continue;
+      if (r.binary && !findBinary(r.binary)) {
+        runs.push({ server: r.name, skipped: `${r.binary} not installed` });
+        continue;
+      }
+      let s: Running | undefined;
+      try {
+        s = await startResolver(r.name, { origin: GEN_ORIGIN, address: r.address, port: r.port, cpu: pinned ? SERVER_CPU : undefined, upstream: UPSTREAM }, { cli: cliPath() });
+        // A resolver that cannot reach the upstream (or does not recurse yet) is not measured.
+        const rcode = await probe(r.address, r.port, `h0.${GEN_ORIGIN}`, 1, true, 2000);
+        if (rcode !== 0) throw new Error(`answers h0.${GEN_ORIGIN} A with rcode ${rcode}: recursion not available`);
+        log(`${r.name}: up on ${r.address}:${r.port}; warming the cache`);
+        // One pass over the query file at a modest rate fills the cache (positive and negative).
+        await runDnsperf({ server: r.address, port: r.port, file: qfile, seconds: 60, maxRuns: 1, rate: 30_000, clients: 4, outstanding: 200, cpu: pinned ? LOAD_CPU : undefined, timeout: 2 });
+        const m = await measure(s, qfile, o, pinned, true);
+        runs.push(m);
+        log(`${r.name}: ${Math.round(m.qps ?? 0)} qps, p99 ${m.p99Ms?.toFixed(3)} ms`);
+      } catch (e) {
+        runs.push({ server: r.name, skipped: firstLine(e) });
+        log(`${r.name}: failed: ${e instanceof Error ? e.message : e}`);
+      } finally {
+        await s?.stop();
+      }
+    }
+  } finally {
+    await upstream?.stop();
+  }
+  return withRatios(runs);
+}
+
+async function benchLoad(o: BenchOptions, dir: string, pinned: boolean, notes: string[]): Promise<LoadRun[]> {
+  const records = o.quick ? 100_000 : 1_000_000;
+  const file = join(dir, `load-${records}.zone`);
+  const written = await generateZone(file, records);
+  log(`zone load: ${written} records`);
+  const runs: LoadRun[] = [];
+  for (const a of AUTH) {
+    if (a.name === 'pdns') continue; // the bind backend is not the loader operators compare
+    if (o.servers && !o.servers.has(a.name)) continue;
+    if (a.binary && !findBinary(a.binary)) {
+      runs.push({ server: a.name, skipped: `${a.binary} not installed` });
+      continue;
+    }
+    let s: Running | undefined;
+    try {
+      s = await startAuth(a.name, { origin: GEN_ORIGIN, file, address: a.address, port: LOAD_PORT, cpu: pinned ? SERVER_CPU : undefined, readyTimeoutMs: 600_000 }, { cli: cliPath() });
+      // Let lazy structures settle, as an operator would see the server a moment after start.
+      await new Promise((r) => setTimeout(r, 1000));
+      const mem = memory(s.pid);
+      const run: LoadRun = { server: a.name, records: written, loadSeconds: s.startMs / 1000, pssBytes: mem.pss, rssBytes: mem.rss };
+      try {
+        const x = await timeAxfr(s.address, s.port, GEN_ORIGIN, o.quick ? 60_000 : 300_000);
+        run.axfrSeconds = x.seconds;
+        if (x.records < written) run.axfrNote = `${x.records} records`;
+      } catch (e) {
+        run.axfrNote = `not measured (${firstLine(e)})`;
+      }
+      runs.push(run);
+      log(`${a.name}: loaded in ${run.loadSeconds!.toFixed(2)} s, PSS ${(mem.pss / 1e6).toFixed(0)} MB, AXFR ${run.axfrSeconds?.toFixed(2) ?? run.axfrNote}`);
+    } catch (e) {
+      runs.push({ server: a.name, skipped: firstLine(e) });
+      log(`${a.name}: failed: ${e instanceof Error ? e.message : e}`);
+    } finally {
+      await s?.stop();
+    }
+  }
+  const ours = runs.find((r) => r.server === 'portcullis');
+  if (ours?.axfrNote) notes.push(`AXFR-out: Portcullis ${ours.axfrNote}; AXFR is not served yet, so AXFR times are for the peers only.`);
+  return runs;
+}
+
+async function benchWorkers(o: BenchOptions, zone: string, qfile: string): Promise<BenchReport['workers']> {
+  const note = 'Measured unpinned: this machine has two cores and dnsperf needs one, so the two workers share the cores with the load generator; the ratio shows scaling under that contention, not the ≥1.8× the target asks for with two free cores.';
+  if (o.servers && !o.servers.has('portcullis')) return undefined;
+  const qps: number[] = [];
+  for (const workers of [1, 2]) {
+    let s: Running | undefined;
+    try {
+      s = await startAuth('portcullis', { origin: GEN_ORIGIN, file: zone, address: '127.0.0.60', port: WORKERS_PORT }, { cli: cliPath(), workers });
+      await runDnsperf({ server: s.address, port: s.port, file: qfile, seconds: 1, clients: 4, outstanding: 200 });
+      const r = await runDnsperf({ server: s.address, port: s.port, file: qfile, seconds: o.seconds, clients: 4, outstanding: 200 });
+      qps.push(r.qps);
+      log(`workers: ${workers} → ${Math.round(r.qps)} qps`);
+    } catch (e) {
+      log(`workers ${workers}: failed: ${firstLine(e)}`);
+      return { note: `not measured: ${firstLine(e)}` };
+    } finally {
+      await s?.stop();
+    }
+  }
+  return { one: qps[0], two: qps[1], ratio: qps[1]! / qps[0]!, note };
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const o = parseArgs(argv);
+  const started = new Date();
+  if (!findBinary('dnsperf')) {
+    console.error('dnsperf is not installed (scripts/install-peers.sh installs it): nothing to measure');
+    return 2;
+  }
+  const ncpu = cpus().length;
+  const pinned = ncpu >= 2 && findBinary('taskset') !== undefined;
+  const notes: string[] = [];
+  if (!pinned) notes.push(`not pinned: ${ncpu < 2 ? 'fewer than two CPUs' : 'taskset missing'}; server and load generator share the CPUs`);
+  mkdirSync(o.out, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
+  try {
+    const zone = join(dir, 'bench.zone');
+    await generateZone(zone, BENCH_RECORDS);
+    const qfile = join(dir, 'queries.txt');
+    writeFileSync(qfile, toDnsperfInput(generateQueries(BENCH_RECORDS, QUERY_COUNT)));
+    const rfile = join(dir, 'resolver-queries.txt');
+    writeFileSync(rfile, toDnsperfInput(generateQueries(BENCH_RECORDS, QUERY_COUNT, { exclude: ['referral'] })));
+    const report: BenchReport = {
+      started: started.toISOString(), quick: o.quick,
+      machine: { cpus: ncpu, model: cpus()[0]?.model ?? '?', node: process.versions.node, kernel: release() },
+      method: [
+        `Each server in turn (never two at once), one worker/thread, ${pinned ? `pinned to CPU ${SERVER_CPU} with taskset; dnsperf pinned to CPU ${LOAD_CPU}` : 'unpinned'}.`,
+        `Zone: gen-zone.ts, ${BENCH_RECORDS} records (10,000 hosts: A, AAAA, MX, TXT, CNAME, SRV, delegations with glue). Queries: queries.ts, ${QUERY_COUNT} lines, mix ${Object.entries(QUERY_MIX).map(([k, v]) => `${k} ${v}%`).join(', ')}; 5% of names in mixed case.`,
+        `Throughput: dnsperf -c 4 -q 200 for ${o.seconds} s after a 1 s warm-up; server CPU = its CPU seconds ÷ wall seconds. Latency: dnsperf -Q ${LATENCY_RATE} -v, percentiles over every query sent (lost ones count as the 1 s timeout). TCP: dnsperf -m tcp -c 8 -q 400 (queries pipelined on each connection).`,
+        'Cached resolvers: the zone is served by NSD on loopback; each resolver forwards the zone to it (RD set; outgoing queries bound to its loopback address), the cache is warmed by one pass over the query file at 30k qps, then measured like the authoritative servers. Their mix leaves out the referrals (the glue addresses are not on loopback).',
+        'The CPUs are shared with other work on this machine: numbers are noisy; compare within one run.',
+      ],
+      authoritative: [], resolver: [], load: [], notes,
+    };
+    if (o.only.has('auth')) report.authoritative = await benchAuth(o, zone, qfile, pinned, notes);
+    if (o.only.has('resolver')) report.resolver = await benchResolvers(o, zone, rfile, pinned, notes);
+    if (o.only.has('load')) report.load = await benchLoad(o, dir, pinned, notes);
+    if (o.only.has('workers')) report.workers = await benchWorkers(o, zone, qfile);
+    const md = toMarkdown(report);
+    writeFileSync(join(o.out, 'report.md'), md);
+    writeFileSync(join(o.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+    writeFileSync(join(o.out, 'qps.svg'), toSvg([
+      { title: 'Authoritative', runs: report.authoritative },
+      { title: 'Cached resolver', runs: report.resolver },
+    ].filter((g) => g.runs.length)));
+    console.log(md);
+    log(`report written to ${o.out} (report.md, report.json, qps.svg) in ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`);
+    return 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const isMain = process.argv[1]?.endsWith(join('bench', 'run.js'));
+if (isMain) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e instanceof MissingPeer ? e.message : e);
+      process.exit(2);
+    },
+  );
+}
