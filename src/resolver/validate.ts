@@ -176,7 +176,14 @@ export class Validator {
     // The signer must be the owner or one of its ancestors (RFC 4035 §5.3.1).
     const signer = sigs.find((s) => owner.isSubdomainOf(s.signerName))?.signerName;
     const zone = signer ?? (forwarded ? owner : cutZone);
-    const keys = await this.zoneKeys(type === RRType.DS && zone.equals(owner) && !owner.isRoot ? owner.parent() : zone, qclass, plan, depth);
+    const keyZone = (z: Name) => (type === RRType.DS && z.equals(owner) && !owner.isRoot ? owner.parent() : z);
+    let keys = await this.zoneKeys(keyZone(zone), qclass, plan, depth);
+    if (!signer && keys.security === 'secure' && !zone.equals(keyZone(owner))) {
+      // Unsigned data under a secure cut: an unsigned delegation may lie between the cut we
+      // know and the owner (one server answering for parent and child). Ask for the owner's
+      // DS, walking up through names that are not cuts (RFC 4035 §5.2, RFC 6840 §4.4).
+      keys = await this.zoneKeys(keyZone(owner), qclass, plan, depth);
+    }
     if (keys.security === 'insecure') return { security: 'insecure', ede: keys.ede };
     if (keys.security === 'bogus') return { security: 'bogus', ede: keys.ede, ttl: this.config.bogusTtl };
     if (!signer) return { security: 'bogus', ede: { infoCode: EDE.RRSIGS_MISSING, text: `no RRSIG for ${owner} type ${type} in signed zone ${zone}` }, ttl: this.config.bogusTtl };
