@@ -83,6 +83,12 @@ export async function startControl(opts: ControlOptions): Promise<ControlServer>
     if (method === 'GET' && path === '/dashboard.js') return sendText(res, 200, DASHBOARD_JS, 'text/javascript; charset=utf-8');
     if (method === 'GET' && path === '/dashboard.css') return sendText(res, 200, DASHBOARD_CSS, 'text/css; charset=utf-8');
 
+    if (method === 'GET' && path === '/favicon.ico') {
+      res.writeHead(204, SECURITY_HEADERS);
+      res.end();
+      return;
+    }
+
     if (path !== '/metrics' && !path.startsWith('/api/')) throw new ControlError(404, `no such path ${path}`);
     if (tokenHash) {
       const auth = req.headers.authorization ?? '';
