@@ -2,3 +2,4 @@
 export * from './lookup.js';
 export * from './zone-set.js';
 export * from './step.js';
+export * from './any.js';

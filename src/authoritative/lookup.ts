@@ -1,5 +1,6 @@
 import { Name, Rcode, RRType, type ResourceRecord } from '../wire/index.js';
 import { NodeFlag, type RRset, type Zone, type ZoneNode } from '../zone/zone.js';
+import { denialProof, hasDenialChain, type DenialKind } from '../dnssec/denial.js';
 import type { ZoneSet } from './zone-set.js';
 
 /**
@@ -27,18 +28,57 @@ export interface Answer {
   readonly chain: number;
 }
 
+/**
+ * Which RRsets of a node answer qtype ANY: `minimal` (RFC 8482 §4.1, the default) picks one,
+ * `full` returns them all (RFC 1035), or a function chooses.
+ */
+export type AnyPolicy = 'minimal' | 'full' | ((sets: readonly RRset[], node: ZoneNode) => readonly RRset[]);
+
 export interface LookupOptions {
-  /** DNSSEC OK: RRSIGs go along with the RRsets they cover (NSEC proofs are not done yet). */
+  /**
+   * DNSSEC OK: RRSIGs go along with the RRsets they cover, and answers from a zone with an
+   * NSEC/NSEC3 chain carry the denial proofs (RFC 4035 §3.1.3, RFC 5155 §7.2).
+   */
   do?: boolean;
   /** Other zones served here: CNAME/DNAME chains are followed into them. */
   zones?: ZoneSet;
   /** Most CNAME/DNAME steps followed (default 16, as BIND's chain limit). */
   maxChain?: number;
   /**
-   * Policy for qtype ANY: which of the node's RRsets to return (RFC 8482 minimal ANY plugs in
-   * here). Default: every RRset at the node except RRSIG (sent with DO alongside each set).
+   * Policy for qtype ANY: which of the node's RRsets to return. Default `minimal`: one RRset
+   * (RFC 8482 §4.1, see minimalAny); `full`: every RRset at the node except RRSIG (RRSIGs are
+   * sent with DO alongside each set). A node with no data gives NODATA either way.
    */
-  anyPolicy?: (sets: readonly RRset[], node: ZoneNode) => readonly RRset[];
+  anyPolicy?: AnyPolicy;
+}
+
+/**
+ * RRset types NSD prefers for a minimal ANY answer: small, popular, and what a client most
+ * likely wanted. DNSSEC and chain records come last (large, and never what ANY was for).
+ */
+const ANY_PREFERRED: ReadonlySet<number> = new Set([RRType.A, RRType.AAAA, RRType.SOA, RRType.MX, RRType.PTR]);
+const ANY_LAST: ReadonlySet<number> = new Set([RRType.DNSKEY, RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.NSEC3PARAM]);
+
+/**
+ * RFC 8482 §4.1 minimal ANY: exactly one RRset of the node. A CNAME wins (it is the only data
+ * such a node may hold beside DNSSEC records); else the first in type order of A, AAAA, SOA, MX,
+ * PTR; else the first other type; DNSKEY, NSEC, NSEC3, NSEC3PARAM and RRSIG only when nothing
+ * else is there (RRSIG never: it goes along with DO). Deterministic: types are in ascending order.
+ */
+export function minimalAny(sets: readonly RRset[]): readonly RRset[] {
+  let normal: RRset | undefined;
+  let last: RRset | undefined;
+  for (const set of sets) {
+    if (set.type === RRType.CNAME) return [set];
+  }
+  for (const set of sets) {
+    if (ANY_PREFERRED.has(set.type)) return [set];
+    if (set.type === RRType.RRSIG) continue;
+    if (ANY_LAST.has(set.type)) last ??= set;
+    else normal ??= set;
+  }
+  const pick = normal ?? last;
+  return pick ? [pick] : [];
 }
 
 export const DEFAULT_MAX_CHAIN = 16;
@@ -60,8 +100,29 @@ class Sections {
   /** RRsets already placed, so additional processing never repeats one. */
   private readonly placed = new Set<RRset>();
   wildcard = false;
+  /** Denial-proof records already in authority (chains can need the same NSEC twice). */
+  private readonly proven = new Set<ResourceRecord>();
 
   constructor(readonly dnssec: boolean) {}
+
+  /** The SOA of a negative answer, with its RRSIGs under DO (RFC 2308 §3, RFC 4035 §3.1.3). */
+  negative(zone: Zone): void {
+    this.authority.push(zone.negativeSoa);
+    if (this.dnssec) for (const sig of zone.negativeSoaSigs) this.authority.push(sig);
+  }
+
+  /**
+   * With DO, the NSEC/NSEC3 records (and RRSIGs) proving `kind` for `name` in `zone`, when the
+   * zone has a chain; a record already in authority is not repeated.
+   */
+  prove(zone: Zone, name: Name, qtype: number, kind: DenialKind): void {
+    if (!this.dnssec || !hasDenialChain(zone)) return;
+    for (const rr of denialProof(zone, name, qtype, kind)) {
+      if (this.proven.has(rr)) continue;
+      this.proven.add(rr);
+      this.authority.push(rr);
+    }
+  }
 
   /** Adds `set` (owner replaced by `owner` when synthesizing from a wildcard) plus its RRSIGs. */
   add(section: ResourceRecord[], set: RRset, owner?: Name): void {
@@ -146,9 +207,9 @@ function step(zone: Zone, name: Name, qtype: number, s: Sections, opts: LookupOp
   const cut = node.above;
   if (cut) return redirect(zone, cut, name, qtype, s);
   if (node.flags & NodeFlag.DELEGATION) {
-    // DS (and, later, NSEC) at a cut is parent-side data, answered authoritatively here.
+    // DS at a cut is parent-side data, answered authoritatively here (RFC 4035 §3.1.4.1).
     if (enc.exact && qtype === RRType.DS) return exactMatch(zone, node, name, qtype, s, opts, false);
-    return referral(node, s);
+    return referral(zone, node, name, s);
   }
   if (enc.exact) return exactMatch(zone, node, name, qtype, s, opts, false);
   if (node.flags & NodeFlag.DNAME) return dname(zone, node, name, qtype, s);
@@ -158,16 +219,17 @@ function step(zone: Zone, name: Name, qtype: number, s: Sections, opts: LookupOp
   if (wild) {
     s.wildcard = true;
     node = wild;
-    if (node.flags & NodeFlag.DELEGATION) return referral(node, s);
+    if (node.flags & NodeFlag.DELEGATION) return referral(zone, node, name, s);
     return exactMatch(zone, node, name, qtype, s, opts, true);
   }
-  s.authority.push(zone.negativeSoa);
+  s.negative(zone);
+  s.prove(zone, name, qtype, 'nxdomain');
   return { kind: 'nxdomain' };
 }
 
 /** The closest encloser lies below a cut or DNAME at `cut`: referral or DNAME synthesis. */
 function redirect(zone: Zone, cut: ZoneNode, name: Name, qtype: number, s: Sections): StepResult {
-  if (cut.flags & NodeFlag.DELEGATION) return referral(cut, s);
+  if (cut.flags & NodeFlag.DELEGATION) return referral(zone, cut, name, s);
   return dname(zone, cut, name, qtype, s);
 }
 
@@ -175,7 +237,8 @@ function redirect(zone: Zone, cut: ZoneNode, name: Name, qtype: number, s: Secti
 function exactMatch(zone: Zone, node: ZoneNode, name: Name, qtype: number, s: Sections, opts: LookupOptions, synth: boolean): StepResult {
   const owner = synth ? name : undefined;
   if (qtype === RRType.ANY && node.rrsets.length > 0) {
-    const sets = opts.anyPolicy ? opts.anyPolicy(node.rrsets, node) : node.rrsets;
+    const policy = opts.anyPolicy ?? 'minimal';
+    const sets = policy === 'minimal' ? minimalAny(node.rrsets) : policy === 'full' ? node.rrsets : policy(node.rrsets, node);
     let any = false;
     for (const set of sets) {
       if (set.type === RRType.RRSIG) continue;
@@ -184,6 +247,8 @@ function exactMatch(zone: Zone, node: ZoneNode, name: Name, qtype: number, s: Se
     }
     if (any) {
       for (const set of sets) s.addAdditional(set);
+      // RFC 4035 §3.1.3.3: a wildcard expansion carries proof that the name itself is absent.
+      if (synth) s.prove(zone, name, qtype, 'wildcard-answer');
       return { kind: 'answer' };
     }
   }
@@ -191,25 +256,33 @@ function exactMatch(zone: Zone, node: ZoneNode, name: Name, qtype: number, s: Se
   if (set) {
     s.add(s.answer, set, owner);
     s.addAdditional(set);
+    if (synth) s.prove(zone, name, qtype, 'wildcard-answer');
     return { kind: 'answer' };
   }
   const cname = node.getRRset(RRType.CNAME);
   if (cname) {
     s.add(s.answer, cname, owner);
+    if (synth) s.prove(zone, name, qtype, 'wildcard-answer');
     return { kind: 'cname', next: (cname.records[0]!.data as { target: Name }).target };
   }
-  s.authority.push(zone.negativeSoa);
+  s.negative(zone);
+  // RFC 4035 §3.1.3.1 (NODATA) and §3.1.3.4 (wildcard NODATA); RFC 5155 §7.2.3-7.2.5.
+  s.prove(zone, name, qtype, synth ? 'wildcard-nodata' : 'nodata');
   return { kind: 'nodata' };
 }
 
-/** Referral to the zone cut at `cut` (RFC 1034 §4.3.2 step 3b): NS in authority, glue. */
-function referral(cut: ZoneNode, s: Sections): StepResult {
+/**
+ * Referral to the zone cut at `cut` (RFC 1034 §4.3.2 step 3b): NS in authority, glue. With DO
+ * and a signed zone, the DS set, or the proof that there is none (RFC 4035 §3.1.4, RFC 5155
+ * §7.2.7). An unsigned zone sends no DS even when it holds one (as NSD and Knot).
+ */
+function referral(zone: Zone, cut: ZoneNode, name: Name, s: Sections): StepResult {
   const ns = cut.getRRset(RRType.NS)!;
   s.add(s.authority, ns);
-  if (s.dnssec) {
-    // A signed referral carries the DS set (RFC 4035 §3.1.4); its absence needs NSEC (later).
+  if (s.dnssec && zone.signed) {
     const ds = cut.getRRset(RRType.DS);
     if (ds) s.add(s.authority, ds);
+    else s.prove(zone, name, RRType.DS, 'referral');
   }
   s.addAdditional(ns);
   return { kind: 'referral' };

@@ -37,6 +37,8 @@ export function compile(origin: Name, byKey: Map<string, ZoneNode>): ZoneNode[] 
     for (const set of node.rrsets) {
       if (set.type === RRType.NS || set.type === RRType.MX || set.type === RRType.SRV) {
         set.additional = targetsOf(set, byKey, set.type === RRType.NS);
+      } else if (set.type === RRType.SVCB || set.type === RRType.HTTPS) {
+        set.additional = svcbTargetsOf(set, byKey);
       }
     }
   }
@@ -79,6 +81,32 @@ function targetsOf(set: RRset, byKey: Map<string, ZoneNode>, glue: boolean): RRs
       const addr = node.getRRset(type);
       if (addr && !(out ??= []).includes(addr)) out.push(addr);
     }
+  }
+  return out;
+}
+
+/**
+ * RFC 9460 §4.1: with an SVCB/HTTPS answer, an authoritative server returns the A and AAAA
+ * records of in-zone TargetNames (the owner itself when the target is "." in ServiceMode) and,
+ * for AliasMode (priority 0), the target's own SVCB/HTTPS set. One level only, as PowerDNS.
+ */
+function svcbTargetsOf(set: RRset, byKey: Map<string, ZoneNode>): RRset[] | undefined {
+  let out: RRset[] | undefined;
+  const push = (s: RRset | undefined): void => {
+    if (s && s !== set && !(out ??= []).includes(s)) out.push(s);
+  };
+  for (const rr of set.records) {
+    const d = rr.data as unknown;
+    if (d instanceof Uint8Array || typeof d !== 'object' || d === null) continue;
+    const { priority, target } = d as { priority?: unknown; target?: unknown };
+    if (typeof priority !== 'number' || !(target instanceof Name)) continue;
+    const name = target.isRoot ? (priority === 0 ? undefined : set.name) : target;
+    if (!name) continue;
+    const node = byKey.get(name.key);
+    if (!node || !node.isAuthoritative) continue;
+    if (priority === 0) push(node.getRRset(set.type));
+    push(node.getRRset(RRType.A));
+    push(node.getRRset(RRType.AAAA));
   }
   return out;
 }

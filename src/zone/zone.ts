@@ -97,6 +97,13 @@ export class Zone {
   readonly apex: ZoneNode;
   /** Nodes in canonical order (RFC 4034 §6.1); the apex first. */
   readonly nodes: readonly ZoneNode[];
+  /** The RRSIGs of the SOA, with the negative TTL, for DO negative answers (RFC 4035 §3.1.3). */
+  readonly negativeSoaSigs: readonly ResourceRecord[];
+  /**
+   * The zone is signed: its apex has a DNSKEY RRset or some name has RRSIGs. Only a signed zone
+   * adds DS to referrals with DO (RFC 4035 §3.1.4.1), as NSD and Knot do.
+   */
+  readonly signed: boolean;
 
   /** @internal use buildZone() */
   constructor(
@@ -112,6 +119,10 @@ export class Zone {
     this.class = this.soa.class;
     const min = Math.min(this.soa.ttl, this.soa.data.minimum);
     this.negativeSoa = min === this.soa.ttl ? this.soa : { ...this.soa, ttl: min };
+    // RFC 4035 §2.2: an RRSIG's TTL equals its RRset's, so the SOA's signatures take the negative TTL too.
+    const sigs = soaSet.sigs ?? [];
+    this.negativeSoaSigs = sigs.map((rr) => (rr.ttl === min ? rr : { ...rr, ttl: min }));
+    this.signed = this.apex.getRRset(RRType.DNSKEY) !== undefined || nodes.some((n) => n.getRRset(RRType.RRSIG) !== undefined);
   }
 
   get serial(): number {

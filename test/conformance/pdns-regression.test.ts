@@ -13,6 +13,7 @@ import { conformanceDir } from './harness/paths.js';
 import {
   lineDiff, readManifest, readReferenceRun, runRegressionTest, selectUnsignedSdigTests, zonesFromNamedConf,
 } from './harness/pdns-regression.js';
+import { adaptPdnsZone } from './harness/pdns-zones.js';
 
 // Ports 15420-15439 belong to this file.
 const ADDRESS = '127.0.0.5';
@@ -38,12 +39,19 @@ test('PowerDNS auth regression suite 4.7.3: unsigned sdig tests (RFC 1034 4.3.2,
       const file = join(suiteDir, 'zones', z.file);
       return { name: z.name, file: existsSync(file) ? file : `${file}.orig` };
     });
+  // Portcullis gets copies with the documented adaptations (ALIAS dropped, long TXT strings
+  // split: see harness/pdns-zones.ts and docs/testing.md); PowerDNS gets the originals.
+  const served = target === 'pdns' ? zones : zones.map((z) => {
+    const adapted = adaptPdnsZone(readFileSync(z.file, 'utf8'));
+    for (const a of adapted.adaptations) t.diagnostic(`adapted ${z.name} line ${a.line}: ${a.what}`);
+    return { name: z.name, text: adapted.text };
+  });
   assert.ok(findBinary('sdig'));
   let server: RunningServer;
   if (target === 'pdns') {
-    server = await startPdns(zones, PORT, { address: '127.0.0.6', settings: ['dname-processing=yes', 'bind-ignore-broken-records=yes'] });
+    server = await startPdns(served, PORT, { address: '127.0.0.6', settings: ['dname-processing=yes', 'bind-ignore-broken-records=yes'] });
   } else {
-    server = await startPortcullis({ address: ADDRESS, port: PORT, zones, readyTimeoutMs: 60000 });
+    server = await startPortcullis({ address: ADDRESS, port: PORT, zones: served, readyTimeoutMs: 60000 });
   }
   const failures: string[] = [];
   let pass = 0;

@@ -93,9 +93,15 @@ const cases: DnsCase[] = [
     answer: ['mx-occluded.example.test. 3600 IN MX 10 hidden.deleg.example.test.'],
   },
   {
-    title: 'ANY returns every RRset at the name plus their additional data', qname: 'mx-self.example.test.', qtype: 'ANY', rcode: 'NOERROR', flags: 'qr aa',
-    answer: ['mx-self.example.test. 3600 IN MX 10 mx-self.example.test.', 'mx-self.example.test. 3600 IN A 192.0.2.90'],
+    title: 'ANY (RFC 8482 §4.1 minimal, the default) returns one RRset: A before MX', qname: 'mx-self.example.test.', qtype: 'ANY', rcode: 'NOERROR', flags: 'qr aa',
+    answer: ['mx-self.example.test. 3600 IN A 192.0.2.90'],
   },
+  {
+    title: 'ANY (minimal) at the apex: the SOA', qname: 'example.test.', qtype: 'ANY', rcode: 'NOERROR', flags: 'qr aa',
+    answer: ['example.test. 3600 IN SOA ns1.example.test. hostmaster.example.test. 2024010101 7200 3600 1209600 600'],
+  },
+  { title: 'ANY (minimal) at an empty non-terminal: NODATA', qname: 'ent.example.test.', qtype: 'ANY', rcode: 'NOERROR', flags: 'qr aa', authority: [SOA] },
+  { title: 'ANY (minimal) at a name with TXT only: the TXT', qname: 'txt.example.test.', qtype: 'ANY', rcode: 'NOERROR', flags: 'qr aa', answer: ['txt.example.test. 3600 IN TXT "hello"'] },
   {
     title: 'MX to itself: the address goes to additional once', qname: 'mx-self.example.test.', qtype: 'MX', rcode: 'NOERROR', flags: 'qr aa',
     answer: ['mx-self.example.test. 3600 IN MX 10 mx-self.example.test.'], additional: ['mx-self.example.test. 3600 IN A 192.0.2.90'],
@@ -152,8 +158,8 @@ const cases: DnsCase[] = [
   },
   { title: 'DS below the cut: referral', qname: 'x.deleg.example.test.', qtype: 'DS', rcode: 'NOERROR', flags: 'qr', authority: DELEG_NS, additional: DELEG_GLUE },
   {
-    title: 'signed referral (DO): DS set in authority', qname: 'www.deleg.example.test.', qtype: 'A', do: true, rcode: 'NOERROR', flags: 'qr',
-    authority: [...DELEG_NS, 'deleg.example.test. 3600 IN DS 12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'], additional: DELEG_GLUE,
+    title: 'referral with DO from an unsigned zone: no DS (as NSD and Knot)', qname: 'www.deleg.example.test.', qtype: 'A', do: true, rcode: 'NOERROR', flags: 'qr',
+    authority: DELEG_NS, additional: DELEG_GLUE,
   },
   // Nested zones, both served: the longest origin answers; DS goes to the parent.
   { title: 'name in the child zone is answered by the child', qname: 'www.child.example.test.', qtype: 'A', rcode: 'NOERROR', flags: 'qr aa', answer: ['www.child.example.test. 7200 IN A 192.0.2.71'] },
@@ -177,6 +183,48 @@ const cases: DnsCase[] = [
 ];
 
 for (const c of cases) test(`RFC 1034 §4.3.2 ${c.title}`, () => checkCase(step, c).then(() => undefined));
+
+test('RFC 1035 full ANY (anyPolicy full): every RRset at the name plus their additional data', async () => {
+  const full = new AuthoritativeStep(() => zones, { lookup: { anyPolicy: 'full' } });
+  await checkCase(full, {
+    qname: 'mx-self.example.test.', qtype: 'ANY', rcode: 'NOERROR', flags: 'qr aa',
+    answer: ['mx-self.example.test. 3600 IN MX 10 mx-self.example.test.', 'mx-self.example.test. 3600 IN A 192.0.2.90'],
+  });
+  await checkCase(full, {
+    qname: 'example.test.', qtype: 'ANY', rcode: 'NOERROR', flags: 'qr aa',
+    answer: [
+      'example.test. 3600 IN SOA ns1.example.test. hostmaster.example.test. 2024010101 7200 3600 1209600 600',
+      'example.test. 3600 IN NS ns1.example.test.', 'example.test. 3600 IN NS ns2.example.net.',
+      'example.test. 3600 IN MX 10 mail.example.test.', 'example.test. 3600 IN MX 20 mail.example.org.',
+    ],
+    additional: ['ns1.example.test. 3600 IN A 192.0.2.53', 'ns1.example.test. 3600 IN AAAA 2001:db8::53', 'mail.example.test. 3600 IN A 192.0.2.25', 'mail.example.test. 3600 IN AAAA 2001:db8::25'],
+  });
+});
+
+test('RFC 4035 §3.1.4.1 referral with DO from a signed zone (apex DNSKEY): the DS set in authority', async () => {
+  const signedParent = zoneFromText('example.test.', `
+@            3600 SOA   ns1 hostmaster 2024010101 7200 3600 1209600 600
+@            3600 NS    ns1
+@            3600 DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==
+ns1          3600 A     192.0.2.53
+deleg        3600 NS    ns.deleg
+deleg        3600 DS    12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+ns.deleg     3600 A     192.0.2.80
+nods         3600 NS    ns.deleg
+`);
+  assert.ok(signedParent.signed);
+  assert.ok(!parent.signed);
+  const s2 = new AuthoritativeStep(() => new ZoneSet([signedParent]), {});
+  const ns = 'deleg.example.test. 3600 IN NS ns.deleg.example.test.';
+  const glue = 'ns.deleg.example.test. 3600 IN A 192.0.2.80';
+  await checkCase(s2, {
+    qname: 'www.deleg.example.test.', qtype: 'A', do: true, rcode: 'NOERROR', flags: 'qr',
+    authority: [ns, 'deleg.example.test. 3600 IN DS 12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'], additional: [glue],
+  });
+  await checkCase(s2, { qname: 'www.deleg.example.test.', qtype: 'A', rcode: 'NOERROR', flags: 'qr', authority: [ns], additional: [glue] });
+  // No chain in this zone, so a cut without DS gets no NSEC proof either.
+  await checkCase(s2, { qname: 'nods.example.test.', qtype: 'A', do: true, rcode: 'NOERROR', flags: 'qr', authority: ['nods.example.test. 3600 IN NS ns.deleg.example.test.'], additional: [glue] });
+});
 
 test('CNAME chain length is capped (default 16 steps, configurable)', () => {
   const lines = ['@ 3600 SOA ns h 1 3600 600 86400 300', '@ 3600 NS ns', 'ns 3600 A 192.0.2.1'];
