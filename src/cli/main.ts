@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `portcullis` command line. Exit codes: 0 success, 1 invalid input, 2 runtime failure.
 import { readFileSync } from 'node:fs';
+import cluster from 'node:cluster';
 import { Command, CommanderError } from 'commander';
 import { serveCommand, EXIT_RUNTIME } from './serve.js';
 import { checkConfigCommand } from './check-config.js';
@@ -45,7 +46,10 @@ export async function buildProgram(): Promise<Command> {
     .description('run the server in the foreground (JSON log on stderr; SIGHUP reloads; SIGTERM/SIGINT drain and exit)')
     .option('-c, --config <file>', 'config file (default: the embedded loopback-only config on 127.0.0.1:5353)')
     .action(async (o: { config?: string }) => {
-      process.exitCode = await serveCommand({ config: o.config });
+      const code = await serveCommand({ config: o.config });
+      // A cluster worker stays alive while its IPC channel is open: leave explicitly.
+      if (cluster.isWorker) process.exit(code);
+      process.exitCode = code;
     });
 
   program

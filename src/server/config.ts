@@ -201,7 +201,12 @@ export const configSchema = z
   .superRefine((c, ctx) => {
     const seen = new Map<string, number>();
     c.zones.forEach((zc, i) => {
-      const key = Name.parse(zc.name.endsWith('.') ? zc.name : zc.name + '.').key;
+      let key: string;
+      try {
+        key = Name.parse(zc.name.endsWith('.') ? zc.name : zc.name + '.').key;
+      } catch {
+        return; // reported by the name check
+      }
       if (seen.has(key)) ctx.addIssue({ code: 'custom', message: `zone "${zc.name}" is already defined (zones[${seen.get(key)}])`, path: ['zones', i, 'name'] });
       else seen.set(key, i);
     });

@@ -24,9 +24,14 @@ export class FrontStep implements Step {
   private readonly udpSize: number;
   private readonly nsidOption: EdnsOption | undefined;
   private readonly onError: ((err: unknown, req: Request) => void) | undefined;
+  /** The two OPT records of precompiled replies (DO clear, DO set). */
+  private readonly optPlain: Uint8Array;
+  private readonly optDo: Uint8Array;
 
   constructor(opts: FrontOptions = {}) {
     this.udpSize = opts.udpSize ?? 1232;
+    this.optPlain = optRecord(this.udpSize, false);
+    this.optDo = optRecord(this.udpSize, true);
     this.nsidOption = opts.nsid ? { code: EdnsOptionCode.NSID, data: opts.nsid } : undefined;
     this.onError = opts.onError;
   }
@@ -64,14 +69,31 @@ export class FrontStep implements Step {
     const limit = this.maxSize(req);
     let msg = reply.message;
     if (!msg) {
-      if (!reply.wire) return DROP_EMPTY;
-      // Precompiled bytes are sent as they are unless they are too big for this client.
-      if (reply.wire.length <= limit) return reply;
-      msg = decodeMessage(reply.wire);
-      return { message: msg, wire: encodeMessage(msg, { maxSize: limit }), reason: reply.reason };
+      const wire = reply.wire;
+      if (!wire) return DROP_EMPTY;
+      // Precompiled bytes (a step's cached answer, ID and question already patched, no OPT):
+      // only the OPT is appended, when the query had one and it all fits this client.
+      const qEdns = req.message.edns;
+      if (!qEdns) {
+        if (wire.length <= limit) return reply;
+      } else {
+        const opt = this.optBytes(qEdns);
+        if (opt && wire.length + opt.length <= limit) return { wire: appendOpt(wire, opt), reason: reply.reason };
+      }
+      // Too big (or an OPT with options): decode, and encode again with truncation.
+      msg = decodeMessage(wire);
     }
     const out: Message = { ...msg, edns: this.responseEdns(req.message.edns, msg.edns) };
     return { message: out, wire: encodeMessage(out, { maxSize: limit }), reason: reply.reason };
+  }
+
+  /**
+   * The OPT record of `responseEdns` as bytes, for the common case of no options (the query
+   * asked for no NSID, or we have none); undefined otherwise.
+   */
+  private optBytes(query: Edns): Uint8Array | undefined {
+    if (this.nsidOption && query.options.length && query.options.some(isNsid)) return undefined;
+    return query.do ? this.optDo : this.optPlain;
   }
 
   /** OPT for the response: only when the query had one (RFC 6891 §7); version 0; DO copied. */
@@ -82,6 +104,22 @@ export class FrontStep implements Step {
     if (this.nsidOption && query.options.length && query.options.some(isNsid)) options = [...options, this.nsidOption];
     return { udpSize: this.udpSize, version: 0, do: query.do, z: 0, options };
   }
+}
+
+/** An OPT RR with no options: root owner, our payload size, version 0, DO as given. */
+function optRecord(udpSize: number, dnssecOk: boolean): Uint8Array {
+  return Uint8Array.of(0, 0, 41, udpSize >> 8, udpSize & 0xff, 0, 0, dnssecOk ? 0x80 : 0, 0, 0, 0);
+}
+
+/** `wire` with `opt` appended and ARCOUNT one higher. */
+function appendOpt(wire: Uint8Array, opt: Uint8Array): Uint8Array {
+  const out = Buffer.allocUnsafe(wire.length + opt.length);
+  out.set(wire);
+  out.set(opt, wire.length);
+  const ar = ((wire[10]! << 8) | wire[11]!) + 1;
+  out[10] = ar >> 8;
+  out[11] = ar & 0xff;
+  return out;
 }
 
 const EMPTY: EdnsOption[] = [];
