@@ -52,33 +52,24 @@ export interface LookupOptions {
   anyPolicy?: AnyPolicy;
 }
 
-/**
- * RRset types NSD prefers for a minimal ANY answer: small, popular, and what a client most
- * likely wanted. DNSSEC and chain records come last (large, and never what ANY was for).
- */
-const ANY_PREFERRED: ReadonlySet<number> = new Set([RRType.A, RRType.AAAA, RRType.SOA, RRType.MX, RRType.PTR]);
-const ANY_LAST: ReadonlySet<number> = new Set([RRType.DNSKEY, RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.NSEC3PARAM]);
+/** DNSSEC records: never what ANY was asked for, and large; chosen only when nothing else is there. */
+const ANY_LAST: ReadonlySet<number> = new Set([RRType.DNSKEY, RRType.NSEC, RRType.NSEC3, RRType.NSEC3PARAM]);
 
 /**
- * RFC 8482 §4.1 minimal ANY: exactly one RRset of the node. A CNAME wins (it is the only data
- * such a node may hold beside DNSSEC records); else the first in type order of A, AAAA, SOA, MX,
- * PTR; else the first other type; DNSKEY, NSEC, NSEC3, NSEC3PARAM and RRSIG only when nothing
- * else is there (RRSIG never: it goes along with DO). Deterministic: types are in ascending order.
+ * RFC 8482 §4.1 minimal ANY: exactly one RRset of the node, the one with the lowest type
+ * number — what Knot returns (its nodes keep types in ascending order), so ANY at an apex gives
+ * the NS set (type 2) and a host its A set. DNSKEY, NSEC, NSEC3 and NSEC3PARAM only when the
+ * node has nothing else; RRSIG never (with DO it goes along with the chosen set). A node whose
+ * only data is a CNAME gives the CNAME. Deterministic: a node's RRsets are in type order.
  */
 export function minimalAny(sets: readonly RRset[]): readonly RRset[] {
-  let normal: RRset | undefined;
   let last: RRset | undefined;
   for (const set of sets) {
-    if (set.type === RRType.CNAME) return [set];
-  }
-  for (const set of sets) {
-    if (ANY_PREFERRED.has(set.type)) return [set];
     if (set.type === RRType.RRSIG) continue;
-    if (ANY_LAST.has(set.type)) last ??= set;
-    else normal ??= set;
+    if (!ANY_LAST.has(set.type)) return [set];
+    last ??= set;
   }
-  const pick = normal ?? last;
-  return pick ? [pick] : [];
+  return last ? [last] : [];
 }
 
 export const DEFAULT_MAX_CHAIN = 16;

@@ -93,12 +93,13 @@ const cases: DnsCase[] = [
     answer: ['mx-occluded.example.test. 3600 IN MX 10 hidden.deleg.example.test.'],
   },
   {
-    title: 'ANY (RFC 8482 §4.1 minimal, the default) returns one RRset: A before MX', qname: 'mx-self.example.test.', qtype: 'ANY', rcode: 'NOERROR', flags: 'qr aa',
+    title: 'ANY (RFC 8482 §4.1 minimal, the default) returns one RRset: A (type 1) before MX (15)', qname: 'mx-self.example.test.', qtype: 'ANY', rcode: 'NOERROR', flags: 'qr aa',
     answer: ['mx-self.example.test. 3600 IN A 192.0.2.90'],
   },
   {
-    title: 'ANY (minimal) at the apex: the SOA', qname: 'example.test.', qtype: 'ANY', rcode: 'NOERROR', flags: 'qr aa',
-    answer: ['example.test. 3600 IN SOA ns1.example.test. hostmaster.example.test. 2024010101 7200 3600 1209600 600'],
+    title: 'ANY (minimal) at the apex: the NS set, lowest type number (as Knot), with its glue', qname: 'example.test.', qtype: 'ANY', rcode: 'NOERROR', flags: 'qr aa',
+    answer: ['example.test. 3600 IN NS ns1.example.test.', 'example.test. 3600 IN NS ns2.example.net.'],
+    additional: ['ns1.example.test. 3600 IN A 192.0.2.53', 'ns1.example.test. 3600 IN AAAA 2001:db8::53'],
   },
   { title: 'ANY (minimal) at an empty non-terminal: NODATA', qname: 'ent.example.test.', qtype: 'ANY', rcode: 'NOERROR', flags: 'qr aa', authority: [SOA] },
   { title: 'ANY (minimal) at a name with TXT only: the TXT', qname: 'txt.example.test.', qtype: 'ANY', rcode: 'NOERROR', flags: 'qr aa', answer: ['txt.example.test. 3600 IN TXT "hello"'] },
