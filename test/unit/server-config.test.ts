@@ -80,7 +80,7 @@ test('errors point at the offending key or value: FILE:LINE:COL', () => {
     ['edns: { udp-size: 100 }\n', /^f\.yaml:1:19: edns\.udp-size: .*512/],
     ['keys:\n  k: { algorithm: md4, secret: "abc=" }\n', /^f\.yaml:2:19: keys\.k\.algorithm/],
     ['zones:\n  - { name: a.test, file: a }\n  - { name: A.test., file: b }\n', /^f\.yaml:3:13: zones\.1\.name: zone "A\.test\." is already defined/],
-    ['resolver: { allow: [nosuchlist] }\n', /^f\.yaml:1:21: unknown ACL or key "nosuchlist"/],
+    ['resolver: { allow: [nosuchlist] }\n', /^f\.yaml:1:21: resolver\.allow\.0: unknown ACL or key "nosuchlist"/],
     ['listen: [\n', /^f\.yaml:\d+:\d+: /],
     ['a: 1\na: 2\n', /^f\.yaml:2:1: .*[Uu]nique/],
   ];
