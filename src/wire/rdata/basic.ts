@@ -1,46 +1,10 @@
 import { RRType } from '../constants.js';
-import { Name } from '../name.js';
-import type { Token, Tokens } from '../tokens.js';
-import { TextError } from '../errors.js';
+import type { Name } from '../name.js';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './address.js';
-import { charStringFromToken, charStringToText, parseUint, registerCodec, type RecordCodec } from './codec.js';
+import { charStringFromToken, charStringToText, registerCodec, type RecordCodec } from './codec.js';
+import { defineTable } from './fields.js';
 
-/** Parses a name token relative to `origin`, turning parse errors into positioned ones. */
-export function nameFromToken(t: Tokens, tok: Token, origin: Name): Name {
-  try {
-    return Name.parse(tok.text, origin);
-  } catch (e) {
-    throw t.error(tok, e instanceof TextError ? e.reason : (e as Error).message);
-  }
-}
-
-/**
- * TTL text: seconds, or BIND's unit form (`1w2d3h4m5s`, case-insensitive). At most 2^31-1
- * (RFC 2181 §8).
- */
-export function parseTtlText(text: string): number | undefined {
-  if (/^[0-9]+$/.test(text)) {
-    const v = Number(text);
-    return v <= 0xffffffff ? v : undefined;
-  }
-  const re = /([0-9]+)([wdhms])/gi;
-  let total = 0;
-  let consumed = 0;
-  for (const m of text.matchAll(re)) {
-    if (m.index !== consumed) return undefined;
-    consumed += m[0].length;
-    const mult = { w: 604800, d: 86400, h: 3600, m: 60, s: 1 }[m[2]!.toLowerCase() as 'w']!;
-    total += Number(m[1]) * mult;
-  }
-  if (consumed !== text.length || consumed === 0 || total > 0xffffffff) return undefined;
-  return total;
-}
-
-export function ttlFromToken(t: Tokens, tok: Token, what = 'TTL'): number {
-  const v = parseTtlText(tok.text);
-  if (v === undefined) throw t.error(tok, `${what} must be a number of seconds or like 1h30m, got "${tok.text}"`);
-  return v;
-}
+export { nameFromToken, parseTtlText, ttlFromToken } from './text.js';
 
 export interface AData { address: string }
 export const A: RecordCodec<AData> = {
@@ -79,58 +43,16 @@ export const AAAA: RecordCodec<AData> = {
   toText: (v) => v.address,
 };
 
-/** A single domain name RDATA (NS, CNAME, PTR, DNAME, ...). */
+/** A single domain name RDATA (NS, CNAME, PTR, DNAME). */
 export interface NameData { target: Name }
-export function nameCodec(type: number, compress: boolean, lowerInCanonical = true): RecordCodec<NameData> {
-  return {
-    type,
-    fromWire: (r) => ({ target: r.name() }),
-    toWire: (w, v, canonical) => w.name(v.target, compress && !canonical, canonical && lowerInCanonical),
-    fromText: (t, origin) => ({ target: nameFromToken(t, t.next('domain name'), origin) }),
-    toText: (v) => v.target.toString(),
-  };
-}
 
+/** SOA (RFC 1035 §3.3.13); the timers accept BIND's `1h30m` form on input. */
 export interface SoaData {
   mname: Name; rname: Name; serial: number; refresh: number; retry: number; expire: number; minimum: number;
 }
-export const SOA: RecordCodec<SoaData> = {
-  type: RRType.SOA,
-  fromWire: (r) => ({
-    mname: r.name(), rname: r.name(), serial: r.u32(), refresh: r.u32(), retry: r.u32(), expire: r.u32(), minimum: r.u32(),
-  }),
-  toWire(w, v, canonical) {
-    w.name(v.mname, !canonical, canonical);
-    w.name(v.rname, !canonical, canonical);
-    w.u32(v.serial); w.u32(v.refresh); w.u32(v.retry); w.u32(v.expire); w.u32(v.minimum);
-  },
-  fromText(t, origin) {
-    const mname = nameFromToken(t, t.next('primary server name (MNAME)'), origin);
-    const rname = nameFromToken(t, t.next('responsible mailbox (RNAME)'), origin);
-    const serial = parseUint(t, t.next('serial'), 0xffffffff, 'serial');
-    const refresh = ttlFromToken(t, t.next('refresh'), 'refresh');
-    const retry = ttlFromToken(t, t.next('retry'), 'retry');
-    const expire = ttlFromToken(t, t.next('expire'), 'expire');
-    const minimum = ttlFromToken(t, t.next('minimum'), 'minimum');
-    return { mname, rname, serial, refresh, retry, expire, minimum };
-  },
-  toText: (v) => `${v.mname} ${v.rname} ${v.serial} ${v.refresh} ${v.retry} ${v.expire} ${v.minimum}`,
-};
 
+/** MX (RFC 1035 §3.3.9). */
 export interface MxData { preference: number; exchange: Name }
-export const MX: RecordCodec<MxData> = {
-  type: RRType.MX,
-  fromWire: (r) => ({ preference: r.u16(), exchange: r.name() }),
-  toWire(w, v, canonical) {
-    w.u16(v.preference);
-    w.name(v.exchange, !canonical, canonical);
-  },
-  fromText: (t, origin) => ({
-    preference: parseUint(t, t.next('preference'), 0xffff, 'preference'),
-    exchange: nameFromToken(t, t.next('mail exchange name'), origin),
-  }),
-  toText: (v) => `${v.preference} ${v.exchange}`,
-};
 
 /** TXT and SPF: one or more character-strings. */
 export interface TxtData { strings: Uint8Array[] }
@@ -160,11 +82,15 @@ export function txtCodec(type: number): RecordCodec<TxtData> {
 
 registerCodec(A);
 registerCodec(AAAA);
-registerCodec(nameCodec(RRType.NS, true));
-registerCodec(nameCodec(RRType.CNAME, true));
-registerCodec(nameCodec(RRType.PTR, true));
-registerCodec(nameCodec(RRType.DNAME, false));
-registerCodec(SOA);
-registerCodec(MX);
+const lower = { lower: true } as const;
+export const NS = defineTable<NameData>(RRType.NS, [['target', 'cname']], lower);
+export const CNAME = defineTable<NameData>(RRType.CNAME, [['target', 'cname']], lower);
+export const PTR = defineTable<NameData>(RRType.PTR, [['target', 'cname']], lower);
+// DNAME (RFC 6672 §2.5): never compressed, lower-cased in canonical form.
+export const DNAME = defineTable<NameData>(RRType.DNAME, [['target', 'name']], lower);
+export const SOA = defineTable<SoaData>(RRType.SOA, [
+  ['mname', 'cname'], ['rname', 'cname'], ['serial', 'u32'], ['refresh', 'ttl'], ['retry', 'ttl'], ['expire', 'ttl'], ['minimum', 'ttl'],
+], lower);
+export const MX = defineTable<MxData>(RRType.MX, [['preference', 'u16'], ['exchange', 'cname']], lower);
 registerCodec(txtCodec(RRType.TXT));
 registerCodec(txtCodec(RRType.SPF));

@@ -10,7 +10,7 @@ import type { WireReader } from '../reader.js';
 import type { Token, Tokens } from '../tokens.js';
 import type { WireWriter } from '../writer.js';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './address.js';
-import { nameFromToken, ttlFromToken } from './basic.js';
+import { nameFromToken, ttlFromToken } from './text.js';
 import { charStringFromToken, charStringToText, parseUint, registerCodec, unescapeText, type RecordCodec } from './codec.js';
 import { base32hexDecode, base32hexEncode, base64Decode, base64Encode, hexDecode, hexEncode } from './encoding.js';
 import { algorithmFromString, certTypeFromString, certTypeToString, tsigErrorFromString, tsigErrorToString } from './mnemonics.js';

@@ -8,7 +8,7 @@ import type { WireReader } from '../reader.js';
 import type { Token, Tokens } from '../tokens.js';
 import type { WireWriter } from '../writer.js';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './address.js';
-import { nameFromToken } from './basic.js';
+import { nameFromToken } from './text.js';
 import { parseUint, registerCodec, type RecordCodec } from './codec.js';
 import { base64Decode, base64Encode, hexDecode, hexEncode } from './encoding.js';
 import { kinds, mustAddress } from './fields.js';

@@ -8,7 +8,7 @@ import type { Name } from '../name.js';
 import type { WireReader } from '../reader.js';
 import type { Token, Tokens } from '../tokens.js';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './address.js';
-import { nameFromToken } from './basic.js';
+import { nameFromToken } from './text.js';
 import { charStringToText, parseUint, registerCodec, unescapeText, type RecordCodec } from './codec.js';
 import { base64Decode, base64Encode } from './encoding.js';
 
