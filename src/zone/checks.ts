@@ -1,5 +1,6 @@
 import { encodeRdata, Name, RRType, typeToString, type ResourceRecord } from '../wire/index.js';
 import { recordPosition, type SourcePosition } from './parser.js';
+import { NodeFlag, type RRset, type Zone, type ZoneNode } from './zone.js';
 
 /** One finding of `checkZone`. `code` is stable (tests and tools match on it). */
 export interface ZoneFinding {
@@ -10,24 +11,27 @@ export interface ZoneFinding {
   readonly position?: SourcePosition;
 }
 
-export interface ZoneCheckResult {
+export interface ZoneFindings {
   readonly errors: ZoneFinding[];
   readonly warnings: ZoneFinding[];
+}
+
+export interface ZoneCheckResult extends ZoneFindings {
   /** The records to load: duplicates collapsed, out-of-zone data dropped, RRset TTLs unified. */
   readonly records: ResourceRecord[];
   /** The SOA serial when there is exactly one SOA at the apex. */
   readonly serial?: number;
 }
 
+export interface ZoneCheckOptions {
+  /** Where a record came from. Default `recordPosition` (records parsed with `positions`). */
+  readonly position?: (rr: ResourceRecord) => SourcePosition | undefined;
+}
+
 /** `FILE:LINE:COL: message` when the record's position is known, else `NAME/TYPE: message`. */
 export function findingText(f: ZoneFinding): string {
   if (f.position && f.position.line) return `${f.position.file || '<input>'}:${f.position.line}:${f.position.col}: ${f.message}`;
   return `${f.name}${f.type !== undefined ? '/' + typeToString(f.type) : ''}: ${f.message}`;
-}
-
-interface Node {
-  readonly name: Name;
-  readonly sets: Map<number, ResourceRecord[]>;
 }
 
 // Types that may share a name with a CNAME (RFC 2181 §10.1, RFC 4035 §2.5 and RFC 3007 KEY).
@@ -40,205 +44,485 @@ function rdataKey(rr: ResourceRecord): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
+/** Builds findings with positions; one per check run. */
+class Reporter {
+  constructor(private readonly where: (rr: ResourceRecord) => SourcePosition | undefined) {}
+
+  make(code: string, rr: ResourceRecord | undefined, name: Name, message: string, type?: number): ZoneFinding {
+    const position = rr ? this.where(rr) : undefined;
+    return { code, message, name, ...(type !== undefined ? { type } : {}), ...(position ? { position } : {}) };
+  }
+
+  outOfZone(rr: ResourceRecord, origin: Name): ZoneFinding {
+    return this.make('OUT_OF_ZONE', rr, rr.name, `ignoring out-of-zone data ${rr.name} (not below ${origin})`, rr.type);
+  }
+
+  duplicate(rr: ResourceRecord): ZoneFinding {
+    return this.make('DUPLICATE', rr, rr.name, `duplicate ${typeToString(rr.type)} record collapsed`, rr.type);
+  }
+
+  ttlMismatch(rr: ResourceRecord, ttl: number): ZoneFinding {
+    return this.make('TTL_MISMATCH', rr, rr.name, `TTL ${rr.ttl} differs from ${ttl} of the ${typeToString(rr.type)} RRset; using ${ttl}`, rr.type);
+  }
+}
+
+/**
+ * The findings of one name, shared by `checkZone` and `checkBuiltZone` so both say the same:
+ * `types[k]` and `sets[k]` are the name's RRsets (duplicates removed, first record first).
+ */
+interface NodeView {
+  readonly name: Name;
+  readonly isApex: boolean;
+  readonly types: readonly number[];
+  readonly sets: readonly (readonly ResourceRecord[])[];
+}
+
+function setOf(v: NodeView, type: number): readonly ResourceRecord[] | undefined {
+  for (let k = 0; k < v.types.length; k++) if (v.types[k] === type) return v.sets[k];
+  return undefined;
+}
+
+/** The lowest type's first record: where a finding about the whole name points. */
+function firstRecord(v: NodeView): ResourceRecord {
+  let best = 0;
+  for (let k = 1; k < v.types.length; k++) if (v.types[k]! < v.types[best]!) best = k;
+  return v.sets[best]![0]!;
+}
+
+/** SOA elsewhere than the apex, CNAME and DNAME rules (errors). */
+function structureFindings(r: Reporter, v: NodeView, out: ZoneFinding[]): void {
+  const { name, isApex } = v;
+  const soa = isApex ? undefined : setOf(v, RRType.SOA);
+  if (soa) out.push(r.make('SOA_NOT_APEX', soa[0], name, `SOA record at ${name}, not at the zone apex`, RRType.SOA));
+  const cname = setOf(v, RRType.CNAME);
+  if (cname) {
+    if (cname.length > 1) out.push(r.make('CNAME_MULTIPLE', cname[1], name, `multiple CNAME records at ${name}`, RRType.CNAME));
+    for (let k = 0; k < v.types.length; k++) {
+      const type = v.types[k]!;
+      if (!CNAME_COMPANIONS.has(type)) out.push(r.make('CNAME_EXTRA_RECORDS', v.sets[k]![0], name, `CNAME and other data (${typeToString(type)}) at ${name}`, type));
+    }
+  }
+  const dname = setOf(v, RRType.DNAME);
+  if (dname) {
+    if (dname.length > 1) out.push(r.make('DNAME_MULTIPLE', dname[1], name, `multiple DNAME records at ${name}`, RRType.DNAME));
+    const ns = isApex ? undefined : setOf(v, RRType.NS);
+    if (ns) out.push(r.make('DNAME_EXTRA_NS', ns[0], name, `NS record beside DNAME at ${name}`, RRType.NS));
+  }
+}
+
+/**
+ * Occlusion (warnings). `dnameUp`/`cutUp`: labels up to the closest strict ancestor owning a
+ * DNAME (the apex included) / being a delegation (0: none); `isCut`: the name is a delegation.
+ */
+function occlusionFindings(r: Reporter, v: NodeView, dnameUp: number, cutUp: number, isCut: boolean, out: ZoneFinding[]): void {
+  const { name } = v;
+  if (dnameUp > 0) {
+    out.push(r.make('DNAME_CHILDREN', firstRecord(v), name, `${name} is occluded by the DNAME at ${name.parent(dnameUp)}`));
+    return;
+  }
+  if (cutUp > 0) {
+    for (let k = 0; k < v.types.length; k++) {
+      const type = v.types[k]!;
+      if (type !== RRType.A && type !== RRType.AAAA) {
+        out.push(r.make('OCCLUDED', v.sets[k]![0], name, `${typeToString(type)} at ${name} is occluded by the delegation at ${name.parent(cutUp)}`, type));
+      }
+    }
+  } else if (isCut) {
+    for (let k = 0; k < v.types.length; k++) {
+      const type = v.types[k]!;
+      if (!AT_CUT.has(type)) out.push(r.make('OCCLUDED', v.sets[k]![0], name, `${typeToString(type)} at the delegation point ${name} is occluded`, type));
+    }
+  }
+}
+
+/** What the glue check needs to know about an NS target inside the zone. */
+interface TargetInfo {
+  /** The target owns A or AAAA, or does not exist and a wildcard gives it one (RFC 4592). */
+  readonly addressed: boolean;
+  /** The target or an ancestor of it below the apex is a delegation. */
+  readonly belowCut: boolean;
+}
+
+/**
+ * Glue: every in-zone NS target needs an address record. Errors for apex servers with
+ * authoritative names; warnings for glue (named-checkzone still loads those zones).
+ */
+function glueFindings(
+  r: Reporter, v: NodeView, origin: Name, target: (name: Name) => TargetInfo, reported: Set<string>,
+  errors: ZoneFinding[], warnings: ZoneFinding[],
+): void {
+  const ns = setOf(v, RRType.NS);
+  if (!ns) return;
+  const { name, isApex } = v;
+  for (const rr of ns) {
+    if (rr.data instanceof Uint8Array) continue;
+    const t = (rr.data as { target: Name }).target;
+    if (!t.isSubdomainOf(origin)) continue;
+    const info = target(t);
+    if (info.addressed) continue;
+    const k = `${name.key} ${t.key}`;
+    if (reported.has(k)) continue;
+    reported.add(k);
+    // As named-checkzone: an apex server whose name is authoritative here must have an
+    // address (error); missing glue below a cut only breaks that child (warning).
+    const glue = (!isApex && t.isSubdomainOf(name)) || info.belowCut;
+    (isApex && !glue ? errors : warnings).push(r.make('NS_GLUE', rr, name,
+      `missing glue record: NS target ${t} has no ${glue && !isApex ? 'required glue ' : ''}address records (A or AAAA)`, RRType.NS));
+  }
+}
+
+/** SOA and NS at the apex, DS not at the apex (errors), and the serial. */
+function apexFindings(r: Reporter, origin: Name, apex: NodeView | undefined, out: ZoneFinding[]): number | undefined {
+  let serial: number | undefined;
+  const soa = apex && setOf(apex, RRType.SOA);
+  if (!soa || soa.length === 0) out.push(r.make('SOA_MISSING', undefined, origin, `no SOA record at the zone apex ${origin}`, RRType.SOA));
+  else if (soa.length > 1) out.push(r.make('SOA_MULTIPLE', soa[1], origin, `${soa.length} SOA records at the zone apex: expected exactly one`, RRType.SOA));
+  else if (!(soa[0]!.data instanceof Uint8Array)) serial = (soa[0]!.data as { serial: number }).serial;
+  if (!(apex && setOf(apex, RRType.NS)?.length)) out.push(r.make('NS_APEX', soa?.[0], origin, `no NS records at the zone apex ${origin}`, RRType.NS));
+  // DS belongs to the parent side of a cut (RFC 4035 §2.4); at the apex it cannot be served.
+  const ds = apex && setOf(apex, RRType.DS);
+  if (ds?.length && !origin.isRoot) out.push(r.make('DS_APEX', ds[0], origin, `DS record at the zone apex ${origin}: it belongs in the parent zone`, RRType.DS));
+  return serial;
+}
+
+// Bits of the per-name type summary in checkZone's table.
+const M_NS = 1;
+const M_DNAME = 2;
+const M_ADDR = 4; // A or AAAA
+const M_DATA = 8;
+
+/** Key of the parent name, sliced from a key without escapes; undefined when it has escapes. */
+function parentKey(key: string): string | undefined {
+  if (key.indexOf('\\') >= 0) return undefined;
+  const dot = key.indexOf('.');
+  return dot === key.length - 1 ? '.' : key.slice(dot + 1);
+}
+
 /**
  * Semantic checks of a zone's records, like `named-checkzone` and `kzonecheck` (without the
  * DNSSEC ones). Errors make the zone unloadable; warnings do not.
+ *
+ * Memory: one table of names (a map from canonical key to a small integer, and flat arrays
+ * of integers for parent links and type summaries) and the records grouped by a counting
+ * sort, so a million records cost a few flat arrays instead of a million small objects.
  */
-export function checkZone(origin: Name, records: Iterable<ResourceRecord>): ZoneCheckResult {
-  const errors: ZoneFinding[] = [];
-  const warnings: ZoneFinding[] = [];
-  const add = (list: ZoneFinding[], code: string, rr: ResourceRecord | undefined, name: Name, message: string, type?: number): void => {
-    const position = rr ? recordPosition(rr) : undefined;
-    list.push({ code, message, name, ...(type !== undefined ? { type } : {}), ...(position ? { position } : {}) });
-  };
+export function checkZone(origin: Name, records: Iterable<ResourceRecord>, options: ZoneCheckOptions = {}): ZoneCheckResult {
+  const r = new Reporter(options.position ?? recordPosition);
+  const oc = origin.labelCount;
 
-  // Group by owner and type, collapsing duplicates and dropping out-of-zone data. RRsets are
-  // small, so a duplicate is found by comparing with the set's members; the canonical RDATA
-  // bytes are computed only when a set gets a second member (most sets have one).
-  const nodes = new Map<string, Node>();
-  const wire = new Map<ResourceRecord, string>();
-  const keyOf = (rr: ResourceRecord): string => {
-    let k = wire.get(rr);
-    if (k === undefined) {
-      k = rdataKey(rr);
-      wire.set(rr, k);
-    }
-    return k;
+  // Pass 1: in-zone records, the name table (with empty non-terminals) and type summaries.
+  const recs: ResourceRecord[] = [];
+  let recNode = new Int32Array(1024);
+  const index = new Map<string, number>();
+  const names: (Name | undefined)[] = [];
+  const parent: number[] = [];
+  const mask: number[] = [];
+  const count: number[] = [];
+  /** Names owning data, in order of their first record (the order findings come in). */
+  const dataOrder: number[] = [];
+  const recordWarnings: { at: number; f: ZoneFinding }[] = [];
+  const addNode = (key: string, name: Name | undefined): number => {
+    const i = names.length;
+    index.set(key, i);
+    names.push(name);
+    parent.push(-1);
+    mask.push(0);
+    count.push(0);
+    return i;
   };
+  const apexIndex = addNode(origin.key, undefined);
+  const nodeOf = (name: Name): number => {
+    const key = name.key;
+    const found = index.get(key);
+    if (found !== undefined) return found;
+    const i = addNode(key, name);
+    let child = i;
+    let childKey = key;
+    for (let up = 1; name.labelCount - up >= oc; up++) {
+      const pk = parentKey(childKey) ?? name.parent(up).key;
+      const p = index.get(pk);
+      if (p !== undefined) {
+        parent[child] = p;
+        break;
+      }
+      const created = addNode(pk, undefined);
+      parent[child] = created;
+      child = created;
+      childKey = pk;
+    }
+    return i;
+  };
+  let hasCutsOrDnames = false;
   for (const rr of records) {
     if (!rr.name.isSubdomainOf(origin)) {
-      add(warnings, 'OUT_OF_ZONE', rr, rr.name, `ignoring out-of-zone data ${rr.name} (not below ${origin})`, rr.type);
+      recordWarnings.push({ at: recs.length - 0.5, f: r.outOfZone(rr, origin) });
       continue;
     }
-    const key = rr.name.key;
-    let node = nodes.get(key);
-    if (!node) {
-      node = { name: rr.name, sets: new Map() };
-      nodes.set(key, node);
+    const i = nodeOf(rr.name);
+    if (names[i] === undefined) names[i] = rr.name; // an empty non-terminal (or the apex) gets data
+    let m = mask[i]!;
+    if (!(m & M_DATA)) {
+      m |= M_DATA;
+      dataOrder.push(i);
     }
-    const set = node.sets.get(rr.type);
-    if (!set) {
-      node.sets.set(rr.type, [rr]);
-      continue;
+    const t = rr.type;
+    if (t === RRType.NS) {
+      m |= M_NS;
+      if (i !== apexIndex) hasCutsOrDnames = true;
+    } else if (t === RRType.DNAME) {
+      m |= M_DNAME;
+      hasCutsOrDnames = true;
+    } else if (t === RRType.A || t === RRType.AAAA) m |= M_ADDR;
+    mask[i] = m;
+    count[i]!++;
+    if (recs.length === recNode.length) {
+      const grown = new Int32Array(recNode.length * 2);
+      grown.set(recNode);
+      recNode = grown;
     }
-    const rk = keyOf(rr);
-    if (set.some((x) => keyOf(x) === rk)) {
-      add(warnings, 'DUPLICATE', rr, rr.name, `duplicate ${typeToString(rr.type)} record collapsed`, rr.type);
-      continue;
-    }
-    if (rr.type !== RRType.RRSIG && set[0]!.ttl !== rr.ttl) {
-      add(warnings, 'TTL_MISMATCH', rr, rr.name, `TTL ${rr.ttl} differs from ${set[0]!.ttl} of the ${typeToString(rr.type)} RRset; using ${set[0]!.ttl}`, rr.type);
-      const fixed = { ...rr, ttl: set[0]!.ttl };
-      wire.set(fixed, rk);
-      set.push(fixed);
-    } else set.push(rr);
+    recNode[recs.length] = i;
+    recs.push(rr);
   }
-  wire.clear();
 
-  // SOA and NS at the apex.
-  let serial: number | undefined;
-  const apex = nodes.get(origin.key);
-  const soa = apex?.sets.get(RRType.SOA);
-  if (!soa || soa.length === 0) add(errors, 'SOA_MISSING', undefined, origin, `no SOA record at the zone apex ${origin}`, RRType.SOA);
-  else if (soa.length > 1) add(errors, 'SOA_MULTIPLE', soa[1], origin, `${soa.length} SOA records at the zone apex: expected exactly one`, RRType.SOA);
-  else if (!(soa[0]!.data instanceof Uint8Array)) serial = (soa[0]!.data as { serial: number }).serial;
-  if (!apex?.sets.get(RRType.NS)?.length) add(errors, 'NS_APEX', soa?.[0], origin, `no NS records at the zone apex ${origin}`, RRType.NS);
-  // DS belongs to the parent side of a cut (RFC 4035 §2.4); at the apex it cannot be served.
-  const apexDs = apex?.sets.get(RRType.DS);
-  if (apexDs?.length && !origin.isRoot) add(errors, 'DS_APEX', apexDs[0], origin, `DS record at the zone apex ${origin}: it belongs in the parent zone`, RRType.DS);
-
-  // Zone cuts and DNAMEs, to find occluded data.
-  const cuts: Name[] = [];
-  const dnames: Name[] = [];
-  for (const node of nodes.values()) {
-    const isApex = node.name.equals(origin);
-    if (!isApex && node.sets.has(RRType.SOA)) {
-      add(errors, 'SOA_NOT_APEX', node.sets.get(RRType.SOA)![0], node.name, `SOA record at ${node.name}, not at the zone apex`, RRType.SOA);
-    }
-    if (!isApex && node.sets.has(RRType.NS)) cuts.push(node.name);
-    if (node.sets.has(RRType.DNAME)) dnames.push(node.name);
-    const cname = node.sets.get(RRType.CNAME);
-    if (cname) {
-      if (cname.length > 1) add(errors, 'CNAME_MULTIPLE', cname[1], node.name, `multiple CNAME records at ${node.name}`, RRType.CNAME);
-      for (const [type, set] of node.sets) {
-        if (!CNAME_COMPANIONS.has(type)) {
-          add(errors, 'CNAME_EXTRA_RECORDS', set[0], node.name, `CNAME and other data (${typeToString(type)}) at ${node.name}`, type);
-        }
-      }
-    }
-    const dname = node.sets.get(RRType.DNAME);
-    if (dname) {
-      if (dname.length > 1) add(errors, 'DNAME_MULTIPLE', dname[1], node.name, `multiple DNAME records at ${node.name}`, RRType.DNAME);
-      if (!isApex && node.sets.has(RRType.NS)) {
-        add(errors, 'DNAME_EXTRA_NS', node.sets.get(RRType.NS)![0], node.name, `NS record beside DNAME at ${node.name}`, RRType.NS);
-      }
-    }
+  // Group records by name in first-appearance order (a stable counting sort).
+  const start = new Int32Array(names.length);
+  let offset = 0;
+  for (const i of dataOrder) {
+    start[i] = offset;
+    offset += count[i]!;
   }
-  // Ancestry keys: keys[j] identifies the suffix of j labels (keys[0] the root). Built once per
-  // name by prepending labels, so ancestor lookups need no Name objects.
-  const oc = origin.labelCount;
-  const cutKeys = new Set(cuts.map((n) => ancestry(n).pop()!));
-  const dnameKeys = new Set(dnames.map((n) => ancestry(n).pop()!));
-  /** Index in `anc` of the closest strict ancestor below the apex that is in `keys` (-1: none). */
-  const ancestorIn = (anc: string[], keys: Set<string>): number => {
-    if (keys.size === 0) return -1;
-    const L = anc.length - 1;
-    for (let j = L - 1; j > oc; j--) if (keys.has(anc[j]!)) return j;
-    // A DNAME at the apex occludes everything below it.
-    if (L > oc && keys.has(anc[oc]!)) return oc;
-    return -1;
+  const order = new Int32Array(recs.length);
+  const fill = start.slice();
+  for (let k = 0; k < recs.length; k++) order[fill[recNode[k]!]!++] = k;
+  recNode = new Int32Array(0);
+
+  const isCut = (i: number): boolean => i !== apexIndex && (mask[i]! & M_NS) !== 0;
+  /** Labels up from node i to its closest strict ancestor matching `test` (0: none). */
+  const up = (i: number, test: (j: number) => boolean): number => {
+    let n = 0;
+    for (let j = parent[i]!; j >= 0; j = parent[j]!) {
+      n++;
+      if (test(j)) return n;
+    }
+    return 0;
   };
-  const present = new Set<string>();
-  const addressed = new Set<string>();
-  for (const node of nodes.values()) {
-    const anc = ancestry(node.name);
-    if (node.sets.has(RRType.A) || node.sets.has(RRType.AAAA)) addressed.add(anc[anc.length - 1]!);
-    for (let j = anc.length - 1; j >= oc; j--) {
-      if (present.has(anc[j]!)) break;
-      present.add(anc[j]!);
+  const ownsDname = (j: number): boolean => (mask[j]! & M_DNAME) !== 0;
+  const target = (t: Name): TargetInfo => {
+    // The deepest existing name at or above t (its closest encloser, or t itself).
+    let e = index.get(t.key);
+    const exact = e !== undefined;
+    if (exact && (mask[e!]! & M_ADDR)) return { addressed: true, belowCut: false };
+    let key = t.key;
+    for (let n = 1; e === undefined; n++) {
+      key = parentKey(key) ?? t.parent(n).key;
+      e = index.get(key);
     }
-  }
-  // Ancestry is recomputed below rather than kept: short-lived strings are cheap for the
-  // collector, a million long-lived arrays are not.
-  for (const node of nodes.values()) {
-    const anc = cutKeys.size || dnameKeys.size ? ancestry(node.name) : [];
-    if (anc.length === 0) continue;
-    const L = anc.length - 1;
-    const dn = ancestorIn(anc, dnameKeys);
-    if (dn >= 0) {
-      const first = node.sets.values().next().value![0]!;
-      add(warnings, 'DNAME_CHILDREN', first, node.name, `${node.name} is occluded by the DNAME at ${node.name.parent(L - dn)}`);
-      continue;
+    let addressed = false;
+    if (!exact) {
+      const wild = index.get(key === '.' ? '*.' : '*.' + key);
+      addressed = wild !== undefined && (mask[wild]! & M_ADDR) !== 0;
     }
-    const cut = ancestorIn(anc, cutKeys);
-    if (cut >= 0) {
-      for (const [type, set] of node.sets) {
-        if (type !== RRType.A && type !== RRType.AAAA) {
-          add(warnings, 'OCCLUDED', set[0], node.name, `${typeToString(type)} at ${node.name} is occluded by the delegation at ${node.name.parent(L - cut)}`, type);
-        }
-      }
-    } else if (cutKeys.has(anc[L]!)) {
-      for (const [type, set] of node.sets) {
-        if (!AT_CUT.has(type)) {
-          add(warnings, 'OCCLUDED', set[0], node.name, `${typeToString(type)} at the delegation point ${node.name} is occluded`, type);
-        }
-      }
-    }
-  }
+    let belowCut = isCut(e);
+    for (let j = parent[e]!; !belowCut && j >= 0; j = parent[j]!) belowCut = isCut(j);
+    return { addressed, belowCut };
+  };
 
-  // Glue: every in-zone NS target needs an address record (or a wildcard that gives one).
-  // Errors for apex servers with authoritative names; warnings for glue (named-checkzone still
-  // loads those zones).
-  const reported = new Set<string>();
-  for (const node of nodes.values()) {
-    const ns = node.sets.get(RRType.NS);
-    if (!ns) continue;
-    const anc = ancestry(node.name);
-    if (ancestorIn(anc, cutKeys) >= 0 || ancestorIn(anc, dnameKeys) >= 0) continue; // occluded NS
-    const isApex = anc.length - 1 === oc;
-    for (const rr of ns) {
-      if (rr.data instanceof Uint8Array) continue;
-      const target = (rr.data as { target: Name }).target;
-      if (!target.isSubdomainOf(origin)) continue;
-      const tanc = ancestry(target);
-      const tkey = tanc[tanc.length - 1]!;
-      if (addressed.has(tkey)) continue;
-      if (!present.has(tkey) && wildcardAddress(tanc, oc, present, addressed)) continue;
-      const k = `${anc[anc.length - 1]} ${tkey}`;
-      if (reported.has(k)) continue;
-      reported.add(k);
-      // As named-checkzone: an apex server whose name is authoritative here must have an
-      // address (error); missing glue below a cut only breaks that child (warning).
-      const glue = (!isApex && target.isSubdomainOf(node.name)) || ancestorIn(tanc, cutKeys) >= 0 || cutKeys.has(tkey);
-      add(isApex && !glue ? errors : warnings, 'NS_GLUE', rr, node.name,
-        `missing glue record: NS target ${target} has no ${glue && !isApex ? 'required glue ' : ''}address records (A or AAAA)`, RRType.NS);
-    }
-  }
-
+  // Pass 2, per name: duplicates and TTLs, then the findings of that name.
   const out: ResourceRecord[] = [];
-  for (const node of nodes.values()) for (const set of node.sets.values()) for (const rr of set) out.push(rr);
+  const structure: ZoneFinding[] = [];
+  const occlusion: ZoneFinding[] = [];
+  const glueErrors: ZoneFinding[] = [];
+  const glueWarnings: ZoneFinding[] = [];
+  const reported = new Set<string>();
+  let apexView: NodeView | undefined;
+  for (const i of dataOrder) {
+    const s = start[i]!;
+    const e = s + count[i]!;
+    const types: number[] = [];
+    const sets: ResourceRecord[][] = [];
+    if (e - s === 1) {
+      const rr = recs[order[s]!]!;
+      types.push(rr.type);
+      sets.push([rr]);
+      out.push(rr);
+    } else {
+      const members: number[][] = [];
+      for (let k = s; k < e; k++) {
+        const at = order[k]!;
+        const type = recs[at]!.type;
+        let g = types.indexOf(type);
+        if (g < 0) {
+          g = types.length;
+          types.push(type);
+          members.push([]);
+        }
+        members[g]!.push(at);
+      }
+      for (let g = 0; g < types.length; g++) sets.push(dedupSet(recs, members[g]!, r, recordWarnings, out));
+    }
+    const view: NodeView = { name: names[i]!, isApex: i === apexIndex, types, sets };
+    if (view.isApex) apexView = view;
+    structureFindings(r, view, structure);
+    if (hasCutsOrDnames) {
+      const dnameUp = up(i, ownsDname);
+      const cutUp = up(i, isCut);
+      occlusionFindings(r, view, dnameUp, cutUp, isCut(i), occlusion);
+      if (dnameUp > 0 || cutUp > 0) continue; // occluded NS: no glue check
+    }
+    if (mask[i]! & M_NS) glueFindings(r, view, origin, target, reported, glueErrors, glueWarnings);
+  }
+
+  const errors: ZoneFinding[] = [];
+  const serial = apexFindings(r, origin, apexView, errors);
+  errors.push(...structure, ...glueErrors);
+  recordWarnings.sort((a, b) => a.at - b.at);
+  const warnings = recordWarnings.map((w) => w.f);
+  warnings.push(...occlusion, ...glueWarnings);
   return { errors, warnings, records: out, ...(serial !== undefined ? { serial } : {}) };
 }
 
-// Labels are Latin-1 strings, so U+0100 can never occur in one: a safe separator.
-const SEP = '\u0100';
-
-/** Keys of every suffix of `name`, from the root (index 0) to the name itself. */
-function ancestry(name: Name): string[] {
-  const lower = name.lowerLabels;
-  const out: string[] = [''];
-  let k = '';
-  for (let i = lower.length - 1; i >= 0; i--) {
-    k = lower[i]! + SEP + k;
-    out.push(k);
+/**
+ * One RRset of checkZone: collapses duplicates (canonical RDATA, RFC 2181 §5) and gives every
+ * record the first one's TTL (RFC 2181 §5.2; RRSIGs keep theirs). Pushes the records to load to
+ * `out` and returns the set's distinct records as parsed (their positions intact).
+ */
+function dedupSet(recs: ResourceRecord[], at: number[], r: Reporter, warnings: { at: number; f: ZoneFinding }[], out: ResourceRecord[]): ResourceRecord[] {
+  const first = recs[at[0]!]!;
+  out.push(first);
+  const kept = [first];
+  if (at.length === 1) return kept;
+  const keys: string[] = [rdataKey(first)];
+  // Small sets compare keys directly; large ones (round-robin pools) use a set.
+  let seen: Set<string> | undefined;
+  for (let k = 1; k < at.length; k++) {
+    const rr = recs[at[k]!]!;
+    const key = rdataKey(rr);
+    if (!seen && keys.length > 16) seen = new Set(keys);
+    if (seen ? seen.has(key) : keys.includes(key)) {
+      warnings.push({ at: at[k]!, f: r.duplicate(rr) });
+      continue;
+    }
+    keys.push(key);
+    seen?.add(key);
+    kept.push(rr);
+    if (rr.type !== RRType.RRSIG && rr.ttl !== first.ttl) {
+      warnings.push({ at: at[k]!, f: r.ttlMismatch(rr, first.ttl) });
+      out.push({ ...rr, ttl: first.ttl });
+    } else out.push(rr);
   }
-  return out;
+  return kept;
 }
 
-/** RFC 4592: the wildcard at the closest encloser of a name that does not exist. */
-function wildcardAddress(tanc: string[], oc: number, present: Set<string>, addressed: Set<string>): boolean {
-  for (let j = tanc.length - 2; j >= oc; j--) {
-    if (present.has(tanc[j]!)) return addressed.has('*' + SEP + tanc[j]!);
+/**
+ * The checks of `checkZone` run on a zone that `buildZone` already loaded, so a server builds
+ * the tree once and checks it without a second table of names. Give the records the zone was
+ * built from (in the order parsed, out-of-zone ones included) to get the record-level findings
+ * too: OUT_OF_ZONE, DUPLICATE and TTL_MISMATCH (buildZone collapses those silently). The
+ * findings are those of `checkZone` on the same records; findings about one name come in
+ * canonical name order and ascending type order rather than file order, and a name is spelled
+ * as the tree spells it (its first record's case).
+ */
+export function checkBuiltZone(zone: Zone, records?: readonly ResourceRecord[], options: ZoneCheckOptions = {}): ZoneFindings {
+  const r = new Reporter(options.position ?? recordPosition);
+  const origin = zone.origin;
+  const warnings: ZoneFinding[] = records ? recordFindings(zone, records, r, options) : [];
+
+  const view = (node: ZoneNode): NodeView => ({
+    name: node.name,
+    isApex: node === zone.apex,
+    types: node.rrsets.map((s) => s.type),
+    sets: node.rrsets.map((s) => s.records),
+  });
+  const isCut = (n: ZoneNode): boolean => (n.flags & NodeFlag.DELEGATION) !== 0;
+  const ownsDname = (n: ZoneNode): boolean => (n.flags & NodeFlag.DNAME) !== 0;
+  const up = (node: ZoneNode, test: (n: ZoneNode) => boolean): number => {
+    let n = 0;
+    for (let p = node.parent; p; p = p.parent) {
+      n++;
+      if (test(p)) return n;
+    }
+    return 0;
+  };
+  const hasAddress = (n: ZoneNode | undefined): boolean => !!n && (n.getRRset(RRType.A) !== undefined || n.getRRset(RRType.AAAA) !== undefined);
+  const target = (t: Name): TargetInfo => {
+    let node = zone.getNode(t);
+    if (hasAddress(node)) return { addressed: true, belowCut: false };
+    let addressed = false;
+    if (!node) {
+      node = zone.closestEncloser(t)!.node;
+      addressed = hasAddress(node.wild);
+    }
+    let belowCut = false;
+    for (let n: ZoneNode | undefined = node; n && !belowCut; n = n.parent) belowCut = isCut(n);
+    return { addressed, belowCut };
+  };
+
+  const errors: ZoneFinding[] = [];
+  apexFindings(r, origin, view(zone.apex), errors);
+  const occlusion: ZoneFinding[] = [];
+  const glueErrors: ZoneFinding[] = [];
+  const glueWarnings: ZoneFinding[] = [];
+  const reported = new Set<string>();
+  for (const node of zone.nodes) {
+    if (node.rrsets.length === 0) continue;
+    const v = view(node);
+    structureFindings(r, v, errors);
+    if (node.above) {
+      occlusionFindings(r, v, up(node, ownsDname), up(node, isCut), false, occlusion);
+      continue; // occluded NS: no glue check
+    }
+    if (isCut(node)) occlusionFindings(r, v, 0, 0, true, occlusion);
+    if (node.getRRset(RRType.NS)) glueFindings(r, v, origin, target, reported, glueErrors, glueWarnings);
   }
-  return false;
+  errors.push(...glueErrors);
+  warnings.push(...occlusion, ...glueWarnings);
+  return { errors, warnings };
+}
+
+/**
+ * OUT_OF_ZONE, DUPLICATE and TTL_MISMATCH for the records a zone was built from, found by
+ * looking each record up in the tree: buildZone keeps the first record of each distinct RDATA
+ * (itself or a copy sharing its `data`), so a record whose data is not in its RRset was a
+ * duplicate. When the records do not add up to the zone's count (records shared one data
+ * object, or are not the ones the zone was built from) the table-based checkZone decides.
+ */
+function recordFindings(zone: Zone, records: readonly ResourceRecord[], r: Reporter, options: ZoneCheckOptions): ZoneFinding[] {
+  const origin = zone.origin;
+  const out: ZoneFinding[] = [];
+  const large = new Map<RRset, Set<unknown>>();
+  let kept = 0;
+  let consistent = true;
+  for (const rr of records) {
+    if (!rr.name.isSubdomainOf(origin)) {
+      out.push(r.outOfZone(rr, origin));
+      continue;
+    }
+    const set = zone.getNode(rr.name)?.getRRset(rr.type);
+    if (!set) {
+      consistent = false;
+      break;
+    }
+    const members = set.records;
+    let found = false;
+    if (members.length <= 16) {
+      for (let k = 0; k < members.length; k++) {
+        if (members[k]!.data === rr.data) {
+          found = true;
+          break;
+        }
+      }
+    } else {
+      let s = large.get(set);
+      if (!s) large.set(set, (s = new Set(members.map((x) => x.data))));
+      found = s.has(rr.data);
+    }
+    if (!found) out.push(r.duplicate(rr));
+    else {
+      kept++;
+      if (rr.type !== RRType.RRSIG && rr.ttl !== set.ttl) out.push(r.ttlMismatch(rr, set.ttl));
+    }
+  }
+  if (consistent && kept === zone.recordCount) return out;
+  const codes = new Set(['OUT_OF_ZONE', 'DUPLICATE', 'TTL_MISMATCH']);
+  return checkZone(origin, records, options).warnings.filter((f) => codes.has(f.code));
 }
