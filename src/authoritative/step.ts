@@ -2,6 +2,7 @@ import type { Next, Reply, Request, Step } from '../transport/handler.js';
 import { makeMessage, Opcode, Rcode, RRClass, RRType, type Message, type ResourceRecord, type TxtData } from '../wire/index.js';
 import { lookup, type Answer, type LookupOptions } from './lookup.js';
 import type { ZoneSet } from './zone-set.js';
+import { anyShortcut, lookupAnyPolicy, type AnyMode } from './any.js';
 
 export interface Identity {
   /** Answer for `version.bind` / `version.server` CH TXT. */
@@ -14,6 +15,8 @@ export interface Identity {
 
 export interface AuthoritativeOptions {
   identity?: Identity;
+  /** qtype ANY (RFC 8482): `minimal` (default), `refuse`, `tcp` or `full`; see any.ts. */
+  anyPolicy?: AnyMode;
   /** Passed to lookup(): CNAME chain limit and the qtype ANY policy. */
   lookup?: Pick<LookupOptions, 'maxChain' | 'anyPolicy'>;
 }
@@ -38,7 +41,9 @@ export class AuthoritativeStep implements Step {
   constructor(
     private readonly getZones: () => ZoneSet,
     private readonly opts: AuthoritativeOptions = {},
-  ) {}
+  ) {
+    if (opts.anyPolicy !== undefined) this.opts = { ...opts, lookup: { ...opts.lookup, anyPolicy: lookupAnyPolicy(opts.anyPolicy) } };
+  }
 
   async handle(req: Request, next: Next): Promise<Reply> {
     const q = req.message;
@@ -60,6 +65,11 @@ export class AuthoritativeStep implements Step {
     }
     if (question.type === RRType.MAILA || question.type === RRType.MAILB) {
       return { message: response(q, Rcode.NOTIMP, false), reason: 'notimp' };
+    }
+    // NOTIMP or TC for ANY before any lookup or cached answer (UDP and TCP share a cache key).
+    if (question.type === RRType.ANY && this.opts.anyPolicy !== undefined) {
+      const shortcut = anyShortcut(req, this.opts.anyPolicy);
+      if (shortcut) return shortcut;
     }
     const answer = lookup(zone, question.name, question.type, {
       ...this.opts.lookup,
