@@ -198,13 +198,82 @@ function parentKey(key: string): string | undefined {
   return dot === key.length - 1 ? '.' : key.slice(dot + 1);
 }
 
+function grown<T extends Int32Array | Uint8Array>(a: T, size: number): T {
+  if (size <= a.length) return a;
+  const b = new (a.constructor as new (n: number) => T)(Math.max(size, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+/**
+ * checkZone's table of names: a map from canonical key to a small integer and flat typed
+ * arrays indexed by it, so a million names cost no objects of their own (typed arrays are
+ * not traced by the garbage collector). Empty non-terminals are names too.
+ */
+class NameTable {
+  readonly index = new Map<string, number>();
+  size = 0;
+  parent = new Int32Array(1024);
+  /** Records at the name. */
+  count = new Int32Array(1024);
+  /** Index (in checkZone's record list) of the name's first record; -1 for none. */
+  first = new Int32Array(1024);
+  mask = new Uint8Array(1024);
+
+  add(key: string): number {
+    const i = this.size++;
+    if (i === this.parent.length) {
+      this.parent = grown(this.parent, i + 1);
+      this.count = grown(this.count, i + 1);
+      this.first = grown(this.first, i + 1);
+      this.mask = grown(this.mask, i + 1);
+    }
+    this.index.set(key, i);
+    this.parent[i] = -1;
+    this.first[i] = -1;
+    return i;
+  }
+
+  /** The index of `name` (below or at `apex`, which must be in the table), ancestors added. */
+  nodeOf(name: Name, apexDepth: number): number {
+    const key = name.key;
+    const found = this.index.get(key);
+    if (found !== undefined) return found;
+    const i = this.add(key);
+    let child = i;
+    let childKey = key;
+    for (let up = 1; name.labelCount - up >= apexDepth; up++) {
+      const pk = parentKey(childKey) ?? name.parent(up).key;
+      const p = this.index.get(pk);
+      if (p !== undefined) {
+        this.parent[child] = p;
+        break;
+      }
+      const created = this.add(pk);
+      this.parent[child] = created;
+      child = created;
+      childKey = pk;
+    }
+    return i;
+  }
+
+  /** Labels up from `i` to its closest strict ancestor whose mask has `bit` (0: none). */
+  up(i: number, bit: number, skip: number): number {
+    let n = 0;
+    for (let j = this.parent[i]!; j >= 0; j = this.parent[j]!) {
+      n++;
+      if (j !== skip && (this.mask[j]! & bit) !== 0) return n;
+    }
+    return 0;
+  }
+}
+
 /**
  * Semantic checks of a zone's records, like `named-checkzone` and `kzonecheck` (without the
  * DNSSEC ones). Errors make the zone unloadable; warnings do not.
  *
- * Memory: one table of names (a map from canonical key to a small integer, and flat arrays
- * of integers for parent links and type summaries) and the records grouped by a counting
- * sort, so a million records cost a few flat arrays instead of a million small objects.
+ * Memory: a table of names (NameTable) and the records grouped by a counting sort, so a
+ * million records cost a map and a few flat arrays rather than a million small objects.
  */
 export function checkZone(origin: Name, records: Iterable<ResourceRecord>, options: ZoneCheckOptions = {}): ZoneCheckResult {
   const r = new Reporter(options.position ?? recordPosition);
@@ -213,57 +282,25 @@ export function checkZone(origin: Name, records: Iterable<ResourceRecord>, optio
   // Pass 1: in-zone records, the name table (with empty non-terminals) and type summaries.
   const recs: ResourceRecord[] = [];
   let recNode = new Int32Array(1024);
-  const index = new Map<string, number>();
-  const names: (Name | undefined)[] = [];
-  const parent: number[] = [];
-  const mask: number[] = [];
-  const count: number[] = [];
+  const table = new NameTable();
   /** Names owning data, in order of their first record (the order findings come in). */
-  const dataOrder: number[] = [];
+  let dataOrder = new Int32Array(1024);
+  let dataCount = 0;
   const recordWarnings: { at: number; f: ZoneFinding }[] = [];
-  const addNode = (key: string, name: Name | undefined): number => {
-    const i = names.length;
-    index.set(key, i);
-    names.push(name);
-    parent.push(-1);
-    mask.push(0);
-    count.push(0);
-    return i;
-  };
-  const apexIndex = addNode(origin.key, undefined);
-  const nodeOf = (name: Name): number => {
-    const key = name.key;
-    const found = index.get(key);
-    if (found !== undefined) return found;
-    const i = addNode(key, name);
-    let child = i;
-    let childKey = key;
-    for (let up = 1; name.labelCount - up >= oc; up++) {
-      const pk = parentKey(childKey) ?? name.parent(up).key;
-      const p = index.get(pk);
-      if (p !== undefined) {
-        parent[child] = p;
-        break;
-      }
-      const created = addNode(pk, undefined);
-      parent[child] = created;
-      child = created;
-      childKey = pk;
-    }
-    return i;
-  };
+  const apexIndex = table.add(origin.key);
   let hasCutsOrDnames = false;
   for (const rr of records) {
     if (!rr.name.isSubdomainOf(origin)) {
       recordWarnings.push({ at: recs.length - 0.5, f: r.outOfZone(rr, origin) });
       continue;
     }
-    const i = nodeOf(rr.name);
-    if (names[i] === undefined) names[i] = rr.name; // an empty non-terminal (or the apex) gets data
-    let m = mask[i]!;
+    const i = table.nodeOf(rr.name, oc);
+    let m = table.mask[i]!;
     if (!(m & M_DATA)) {
       m |= M_DATA;
-      dataOrder.push(i);
+      table.first[i] = recs.length;
+      dataOrder = grown(dataOrder, dataCount + 1);
+      dataOrder[dataCount++] = i;
     }
     const t = rr.type;
     if (t === RRType.NS) {
@@ -273,21 +310,19 @@ export function checkZone(origin: Name, records: Iterable<ResourceRecord>, optio
       m |= M_DNAME;
       hasCutsOrDnames = true;
     } else if (t === RRType.A || t === RRType.AAAA) m |= M_ADDR;
-    mask[i] = m;
-    count[i]!++;
-    if (recs.length === recNode.length) {
-      const grown = new Int32Array(recNode.length * 2);
-      grown.set(recNode);
-      recNode = grown;
-    }
+    table.mask[i] = m;
+    table.count[i]!++;
+    recNode = grown(recNode, recs.length + 1);
     recNode[recs.length] = i;
     recs.push(rr);
   }
+  const { index, parent, mask, count } = table;
 
   // Group records by name in first-appearance order (a stable counting sort).
-  const start = new Int32Array(names.length);
+  const start = new Int32Array(table.size);
   let offset = 0;
-  for (const i of dataOrder) {
+  for (let d = 0; d < dataCount; d++) {
+    const i = dataOrder[d]!;
     start[i] = offset;
     offset += count[i]!;
   }
@@ -297,16 +332,6 @@ export function checkZone(origin: Name, records: Iterable<ResourceRecord>, optio
   recNode = new Int32Array(0);
 
   const isCut = (i: number): boolean => i !== apexIndex && (mask[i]! & M_NS) !== 0;
-  /** Labels up from node i to its closest strict ancestor matching `test` (0: none). */
-  const up = (i: number, test: (j: number) => boolean): number => {
-    let n = 0;
-    for (let j = parent[i]!; j >= 0; j = parent[j]!) {
-      n++;
-      if (test(j)) return n;
-    }
-    return 0;
-  };
-  const ownsDname = (j: number): boolean => (mask[j]! & M_DNAME) !== 0;
   const target = (t: Name): TargetInfo => {
     // The deepest existing name at or above t (its closest encloser, or t itself).
     let e = index.get(t.key);
@@ -335,17 +360,24 @@ export function checkZone(origin: Name, records: Iterable<ResourceRecord>, optio
   const glueWarnings: ZoneFinding[] = [];
   const reported = new Set<string>();
   let apexView: NodeView | undefined;
-  for (const i of dataOrder) {
+  // The common name with one record reuses these (the checks keep records and names only).
+  const oneType = [0];
+  const oneSet: ResourceRecord[] = [];
+  const oneSets = [oneSet];
+  for (let d = 0; d < dataCount; d++) {
+    const i = dataOrder[d]!;
     const s = start[i]!;
     const e = s + count[i]!;
-    const types: number[] = [];
-    const sets: ResourceRecord[][] = [];
+    const name = recs[table.first[i]!]!.name;
+    let view: NodeView;
     if (e - s === 1) {
       const rr = recs[order[s]!]!;
-      types.push(rr.type);
-      sets.push([rr]);
+      oneType[0] = rr.type;
+      oneSet[0] = rr;
       out.push(rr);
+      view = { name, isApex: i === apexIndex, types: i === apexIndex ? [rr.type] : oneType, sets: i === apexIndex ? [[rr]] : oneSets };
     } else {
+      const types: number[] = [];
       const members: number[][] = [];
       for (let k = s; k < e; k++) {
         const at = order[k]!;
@@ -358,19 +390,21 @@ export function checkZone(origin: Name, records: Iterable<ResourceRecord>, optio
         }
         members[g]!.push(at);
       }
+      const sets: ResourceRecord[][] = [];
       for (let g = 0; g < types.length; g++) sets.push(dedupSet(recs, members[g]!, r, recordWarnings, out));
+      view = { name, isApex: i === apexIndex, types, sets };
     }
-    const view: NodeView = { name: names[i]!, isApex: i === apexIndex, types, sets };
     if (view.isApex) apexView = view;
     structureFindings(r, view, structure);
     if (hasCutsOrDnames) {
-      const dnameUp = up(i, ownsDname);
-      const cutUp = up(i, isCut);
+      const dnameUp = table.up(i, M_DNAME, -1);
+      const cutUp = table.up(i, M_NS, apexIndex);
       occlusionFindings(r, view, dnameUp, cutUp, isCut(i), occlusion);
       if (dnameUp > 0 || cutUp > 0) continue; // occluded NS: no glue check
     }
     if (mask[i]! & M_NS) glueFindings(r, view, origin, target, reported, glueErrors, glueWarnings);
   }
+  oneSet.length = 0;
 
   const errors: ZoneFinding[] = [];
   const serial = apexFindings(r, origin, apexView, errors);
@@ -427,12 +461,18 @@ export function checkBuiltZone(zone: Zone, records?: readonly ResourceRecord[], 
   const origin = zone.origin;
   const warnings: ZoneFinding[] = records ? recordFindings(zone, records, r, options) : [];
 
-  const view = (node: ZoneNode): NodeView => ({
-    name: node.name,
-    isApex: node === zone.apex,
-    types: node.rrsets.map((s) => s.type),
-    sets: node.rrsets.map((s) => s.records),
-  });
+  // Reused for every node: the checks keep records and names, never these arrays.
+  const types: number[] = [];
+  const sets: (readonly ResourceRecord[])[] = [];
+  const view = (node: ZoneNode): NodeView => {
+    types.length = 0;
+    sets.length = 0;
+    for (const set of node.rrsets) {
+      types.push(set.type);
+      sets.push(set.records);
+    }
+    return { name: node.name, isApex: node === zone.apex, types, sets };
+  };
   const isCut = (n: ZoneNode): boolean => (n.flags & NodeFlag.DELEGATION) !== 0;
   const ownsDname = (n: ZoneNode): boolean => (n.flags & NodeFlag.DNAME) !== 0;
   const up = (node: ZoneNode, test: (n: ZoneNode) => boolean): number => {

@@ -41,11 +41,21 @@ export interface SourcePosition {
   readonly col: number;
 }
 
-const positions = new WeakMap<ResourceRecord, SourcePosition>();
+// Keyed by the record's data object: a copy of a record that keeps its data (a zone tree
+// unifying TTLs or owner names, `{ ...rr, ttl }`) still finds where it came from.
+const positions = new WeakMap<object, SourcePosition>();
 
-/** Where a record came from, when it was parsed with `positions: true`. */
+function positionKey(rr: ResourceRecord): object {
+  const d = rr.data as unknown;
+  return typeof d === 'object' && d !== null ? d : rr;
+}
+
+/**
+ * Where a record came from, when it was parsed with `positions: true`; also for a copy of it
+ * that shares its `data`.
+ */
 export function recordPosition(rr: ResourceRecord): SourcePosition | undefined {
-  return positions.get(rr);
+  return positions.get(positionKey(rr)) ?? positions.get(rr);
 }
 
 type Step =
@@ -214,7 +224,7 @@ class ParserCore {
     const data = this.rdata(head.type, t, head.next, file, this.origin);
     const ttl = this.resolveTtl(head.ttl, head.type, data, file, t[0]!);
     const rr: ResourceRecord = { name: owner, type: head.type, class: head.cls, ttl, data };
-    if (this.track) positions.set(rr, { file, line: t[0]!.line, col: t[0]!.col });
+    if (this.track) positions.set(positionKey(rr), { file, line: t[0]!.line, col: t[0]!.col });
     return { kind: 'record', rr };
   }
 
@@ -265,7 +275,7 @@ class ParserCore {
       const toks = rhs.map((x) => ({ ...x, text: substitute(x.text, v, (r) => this.err(file, x, r)) }));
       const data = this.rdata(head.type, toks, 0, file, origin);
       const rr: ResourceRecord = { name: owner, type: head.type, class: head.cls, ttl, data };
-      if (this.track) positions.set(rr, { file, line: d.line, col: d.col });
+      if (this.track) positions.set(positionKey(rr), { file, line: d.line, col: d.col });
       yield rr;
     }
   }
