@@ -19,7 +19,17 @@ import { adaptPdnsZone } from './harness/pdns-zones.js';
 const ADDRESS = '127.0.0.5';
 const PORT = 15420;
 /** The pass count reached when this test was last tuned; fewer means a regression. */
-const MIN_PASS = 15;
+const MIN_PASS = 99;
+
+/** Failures that are understood, with the reason (docs/testing.md lists the same). */
+const DOCUMENTED: Readonly<Record<string, string>> = {
+  'any-query': 'RFC 8482 minimal ANY (our default) gives one RRset; PowerDNS answers ANY in full over TCP (passes with anyPolicy tcp)',
+  'any-to-tcp-query': 'PowerDNS sets TC on every UDP ANY; our default answers one RRset (passes with anyPolicy tcp)',
+  axfr: 'zone transfer is served by the xfr step, not wired into `portcullis serve` yet',
+  'cname-loop-breakout': 'PowerDNS answers a CNAME loop with SERVFAIL; we return the chain up to the loop with NOERROR, as NSD and Knot do',
+  'direct-rrsig': 'PowerDNS refuses qtype RRSIG; we answer it as any type (NODATA in this unsigned zone)',
+  'too-big-for-udp-query-always-truncate-additional': 'PowerDNS sets TC when only additional records do not fit; we drop them without TC (RFC 2181 §9)',
+};
 
 const suiteDir = join(conformanceDir(), 'powerdns-regression-auth-4.7.3');
 const target = process.env.PORTCULLIS_PDNS_TARGET === 'pdns' ? 'pdns' : 'portcullis';
@@ -67,6 +77,13 @@ test('PowerDNS auth regression suite 4.7.3: unsigned sdig tests (RFC 1034 4.3.2,
   const pdnsPass = selected.filter((x) => reference.get(x.name) === 'PASS').length;
   t.diagnostic(`${target}: ${pass}/${selected.length} pass (PowerDNS 4.7.3 reference run: ${pdnsPass}/${selected.length})`);
   console.log(`pdns-regression (${target}): ${pass}/${selected.length} pass; PowerDNS reference ${pdnsPass}`);
-  for (const f of failures) console.log(`FAIL ${f}`);
+  for (const f of failures) {
+    const name = f.split('\n', 1)[0]!;
+    console.log(`FAIL ${f}${DOCUMENTED[name] ? `\n    (documented: ${DOCUMENTED[name]})` : '\n    (not documented)'}`);
+  }
+  if (target === 'portcullis') {
+    const undocumented = failures.map((f) => f.split('\n', 1)[0]!).filter((n) => !DOCUMENTED[n]);
+    t.diagnostic(`undocumented failures: ${undocumented.join(', ') || 'none'}`);
+  }
   assert.ok(pass >= (target === 'pdns' ? selected.length : MIN_PASS), `${pass} passes, expected at least ${target === 'pdns' ? selected.length : MIN_PASS}`);
 });
