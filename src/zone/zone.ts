@@ -295,7 +295,10 @@ function addRecord(node: ZoneNode, rr: ResourceRecord, builders: Map<RRset, SetB
   const k = rdataKey(rr);
   if (b.seen!.has(k)) return false;
   b.seen!.add(k);
-  b.records.push(rr.name === node.name && rr.ttl === set.ttl ? rr : { name: node.name, type: rr.type, class: rr.class, ttl: set.ttl, data: rr.data });
+  // RRSIGs at one owner cover different RRsets and keep their own TTLs (each equals the TTL of
+  // the set it covers, RFC 4034 §3; RFC 2181 §5.2 makes the same exception for SIG).
+  const ttl = rr.type === RRType.RRSIG ? rr.ttl : set.ttl;
+  b.records.push(rr.name === node.name && rr.ttl === ttl ? rr : { name: node.name, type: rr.type, class: rr.class, ttl, data: rr.data });
   return true;
 }
 

@@ -24,7 +24,8 @@ const n = (s: string): Name => Name.parse(s.endsWith('.') ? s : `${s}.example.te
 
 /** The shared fixture plus a wildcard CNAME, so CNAMEs synthesized from a wildcard are covered. */
 function records(): ResourceRecord[] {
-  return [...fixtureRecords(), recordFromText('*.cw 3600 IN CNAME www', ORIGIN)];
+  // www also gets a TXT with a shorter TTL: RRSIGs at one owner keep their own TTLs.
+  return [...fixtureRecords(), recordFromText('*.cw 3600 IN CNAME www', ORIGIN), recordFromText('www 300 IN TXT "short"', ORIGIN)];
 }
 
 function signed(policy: SigningPolicy): { zone: Zone; keys: ResourceRecord[] } {
@@ -64,6 +65,7 @@ const CASES: Case[] = [
   { q: 'insecure', type: RRType.NS, rcode: Rcode.NOERROR, kind: 'referral', proof: { kind: 'referral', nsec: [{ match: 'insecure' }], nsec3: [{ match: 'insecure' }] } },
   { q: 'host.secure', type: RRType.A, rcode: Rcode.NOERROR, kind: 'referral', ds: true },
   { q: 'www', type: RRType.A, rcode: Rcode.NOERROR, kind: 'answer' },
+  { q: 'www', type: RRType.TXT, rcode: Rcode.NOERROR, kind: 'answer' },
   { q: 'alias', type: RRType.A, rcode: Rcode.NOERROR, kind: 'answer' },
   { q: 'x.dn', type: RRType.A, rcode: Rcode.NOERROR, kind: 'cname' },
 ];
@@ -99,6 +101,13 @@ function checkCase(zone: Zone, keys: ResourceRecord[], c: Case, policy: SigningP
     // RFC 6672 §5.3: the CNAME synthesized from a DNAME is unsigned (the DNAME's RRSIG covers it).
     if (rr.type === RRType.CNAME && a.answer.some((d) => d.type === RRType.DNAME)) continue;
     assert.ok(all.some((s) => s.type === RRType.RRSIG && s.name.equals(rr.name) && (s.data as { typeCovered: number }).typeCovered === rr.type), `${label}: ${recordToText(rr)} unsigned`);
+  }
+  // RFC 4034 §3: an RRSIG's TTL equals the TTL of the RRset it covers (in the same section).
+  for (const section of [a.answer, a.authority, a.additional]) {
+    for (const sig of section.filter((r) => r.type === RRType.RRSIG)) {
+      const covered = section.find((r) => r.type === (sig.data as { typeCovered: number }).typeCovered && r.name.equals(sig.name));
+      if (covered) assert.equal(sig.ttl, covered.ttl, `${label}: TTL of ${recordToText(sig).slice(0, 60)}`);
+    }
   }
   const denial = a.authority.filter((r) => r.type === RRType.NSEC || r.type === RRType.NSEC3);
   if (!c.proof) {
