@@ -1,6 +1,6 @@
 import { Name, TextError, type ResourceRecord } from '../wire/index.js';
 import { checkZone, findingText } from '../zone/checks.js';
-import { readZoneFile, warningText, ZoneError, type ZoneWarning } from '../zone/parser.js';
+import { readZoneFile, RecordPositions, warningText, ZoneError, type ZoneWarning } from '../zone/parser.js';
 
 export interface CommandOutput {
   stdout: { write(s: string): unknown };
@@ -25,11 +25,14 @@ export async function checkZoneCommand(origin: string, file: string, out: Comman
   const warnings: ZoneWarning[] = [];
   const syntax: ZoneError[] = [];
   const records: ResourceRecord[] = [];
+  // Positions in a table of our own (compact, gone when this returns) rather than for the
+  // records' lifetime.
+  const positions = new RecordPositions();
   try {
     for await (const rr of readZoneFile(file, {
       origin: originName,
       warnings,
-      positions: true,
+      positions,
       onError: (e) => {
         if (syntax.length < 1000) syntax.push(e);
       },
@@ -47,7 +50,7 @@ export async function checkZoneCommand(origin: string, file: string, out: Comman
     out.stderr.write(`zone ${zoneLabel}/IN: not loaded due to errors.\n`);
     return 1;
   }
-  const result = checkZone(originName, records);
+  const result = checkZone(originName, records, { position: positions.get });
   for (const w of result.warnings) out.stderr.write(`${findingText(w)} (warning)\n`);
   for (const e of result.errors) out.stderr.write(`${findingText(e)}\n`);
   if (result.errors.length) {

@@ -27,8 +27,11 @@ export interface ZoneParseOptions {
    * (fatal errors are reported and end the parse). Without it the first error is thrown.
    */
   onError?: (e: ZoneError) => void;
-  /** Remember each record's source position (see `recordPosition`). */
-  positions?: boolean;
+  /**
+   * Remember each record's source position: `true` for `recordPosition(rr)` (kept as long as
+   * the records live), or a `RecordPositions` table (compact, freed with the table).
+   */
+  positions?: boolean | RecordPositions;
   /** Upper bound on records one `$GENERATE` may produce. Default 1,000,000. */
   generateLimit?: number;
   /** Upper bound on `$INCLUDE` nesting. Default 20. */
@@ -58,6 +61,56 @@ export function recordPosition(rr: ResourceRecord): SourcePosition | undefined {
   return positions.get(positionKey(rr)) ?? positions.get(rr);
 }
 
+/**
+ * Source positions of parsed records, compact: a map from each record's data object to a slot
+ * in flat arrays (no object per record). Pass one as the `positions` option, read it with
+ * `get` (a bound function, so `{ position: table.get }` works), and drop it when the findings
+ * are printed: a server keeps its records, but needs their positions only while checking.
+ */
+export class RecordPositions {
+  private readonly slots = new Map<object, number>();
+  private readonly files: string[] = [];
+  private readonly fileIds = new Map<string, number>();
+  private lines = new Uint32Array(1024);
+  private cols = new Uint32Array(1024);
+  private fileOf = new Uint32Array(1024);
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  set(rr: ResourceRecord, file: string, line: number, col: number): void {
+    let f = this.fileIds.get(file);
+    if (f === undefined) {
+      f = this.files.length;
+      this.files.push(file);
+      this.fileIds.set(file, f);
+    }
+    const i = this.slots.size;
+    if (i === this.lines.length) {
+      const grow = (a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> => {
+        const b = new Uint32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.lines = grow(this.lines);
+      this.cols = grow(this.cols);
+      this.fileOf = grow(this.fileOf);
+    }
+    this.slots.set(positionKey(rr), i);
+    this.lines[i] = line;
+    this.cols[i] = col;
+    this.fileOf[i] = f;
+  }
+
+  /** Where `rr` (or a copy sharing its data) was parsed from. */
+  readonly get = (rr: ResourceRecord): SourcePosition | undefined => {
+    const i = this.slots.get(positionKey(rr));
+    if (i === undefined) return undefined;
+    return { file: this.files[this.fileOf[i]!]!, line: this.lines[i]!, col: this.cols[i]! };
+  };
+}
+
 type Step =
   | { kind: 'none' }
   | { kind: 'record'; rr: ResourceRecord }
@@ -76,13 +129,19 @@ class ParserCore {
   readonly cls: number;
   readonly warnings: ZoneWarning[] | undefined;
   readonly track: boolean;
+  readonly table: RecordPositions | undefined;
+  /** The last owner parsed, its text and origin: a repeated owner shares its Name. */
+  private lastOwner: Name | undefined;
+  private lastOwnerText: string | undefined;
+  private lastOwnerOrigin: Name | undefined;
   readonly generateLimit: number;
 
   constructor(readonly opts: ZoneParseOptions) {
     this.origin = typeof opts.origin === 'string' ? Name.parse(opts.origin.endsWith('.') ? opts.origin : opts.origin + '.') : opts.origin;
     this.cls = opts.defaultClass ?? RRClass.IN;
     this.warnings = opts.warnings;
-    this.track = opts.positions ?? false;
+    this.table = opts.positions instanceof RecordPositions ? opts.positions : undefined;
+    this.track = opts.positions === true;
     this.generateLimit = opts.generateLimit ?? 1_000_000;
   }
 
@@ -211,20 +270,32 @@ class ParserCore {
       if (!this.owner) throw this.err(file, t[0]!, 'no previous owner name for a line that starts with whitespace');
       owner = this.owner;
     } else {
-      try {
-        owner = this.name(file, t[0]!, 'owner name');
-      } catch (x) {
-        this.owner = undefined; // continuation lines below have no valid owner either
-        throw x;
+      const text = t[0]!.text;
+      if (this.lastOwner && text === this.lastOwnerText && this.origin === this.lastOwnerOrigin && !t[0]!.quoted) {
+        // The same owner as the previous record: one Name object for both, so the records
+        // need one key and a zone tree keeps them without copying.
+        owner = this.lastOwner;
+        this.owner = owner;
+      } else {
+        try {
+          owner = this.name(file, t[0]!, 'owner name');
+        } catch (x) {
+          this.owner = undefined; // continuation lines below have no valid owner either
+          throw x;
+        }
+        this.owner = owner;
+        this.lastOwner = owner;
+        this.lastOwnerText = text;
+        this.lastOwnerOrigin = this.origin;
       }
-      this.owner = owner;
       i = 1;
     }
     const head = this.head(t, i, file);
     const data = this.rdata(head.type, t, head.next, file, this.origin);
     const ttl = this.resolveTtl(head.ttl, head.type, data, file, t[0]!);
     const rr: ResourceRecord = { name: owner, type: head.type, class: head.cls, ttl, data };
-    if (this.track) positions.set(positionKey(rr), { file, line: t[0]!.line, col: t[0]!.col });
+    if (this.table) this.table.set(rr, file, t[0]!.line, t[0]!.col);
+    else if (this.track) positions.set(positionKey(rr), { file, line: t[0]!.line, col: t[0]!.col });
     return { kind: 'record', rr };
   }
 
@@ -275,7 +346,8 @@ class ParserCore {
       const toks = rhs.map((x) => ({ ...x, text: substitute(x.text, v, (r) => this.err(file, x, r)) }));
       const data = this.rdata(head.type, toks, 0, file, origin);
       const rr: ResourceRecord = { name: owner, type: head.type, class: head.cls, ttl, data };
-      if (this.track) positions.set(positionKey(rr), { file, line: d.line, col: d.col });
+      if (this.table) this.table.set(rr, file, d.line, d.col);
+      else if (this.track) positions.set(positionKey(rr), { file, line: d.line, col: d.col });
       yield rr;
     }
   }

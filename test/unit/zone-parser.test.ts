@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Name, recordToText, RRType, type ResourceRecord } from '../../src/wire/index.js';
 import { Lexer, lexText } from '../../src/zone/lexer.js';
-import { parseZoneText, readZoneFile, recordPosition, substitute, ZoneError, type ZoneWarning } from '../../src/zone/parser.js';
+import { parseZoneText, readZoneFile, RecordPositions, recordPosition, substitute, ZoneError, type ZoneWarning } from '../../src/zone/parser.js';
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -224,6 +225,33 @@ test('streaming: a large generated file parses record by record', async (t) => {
     t.diagnostic(`${count} records streamed from ${text.length} bytes`);
     assert.equal(count, n + 1);
     assert.equal(recordToText(last!), `h${n - 1}.big.test.\t60\tIN\tA\t192.0.2.${(n - 1) % 256}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('RecordPositions: a table of positions per parse, found also for copies sharing the data', () => {
+  const table = new RecordPositions();
+  const text = '$TTL 60\n@ SOA ns h 1 2 3 4 5\n  NS ns\nns A 192.0.2.1\nns AAAA ::1\n$GENERATE 1-3 h$ A 192.0.2.$\n';
+  const rrs = parseZoneText(text, { origin: 'p.test.', file: 'p.zone', positions: table });
+  assert.equal(table.size, rrs.length);
+  assert.deepEqual(rrs.map((rr) => { const p = table.get(rr)!; return `${p.file}:${p.line}:${p.col}`; }),
+    ['p.zone:2:1', 'p.zone:3:3', 'p.zone:4:1', 'p.zone:5:1', 'p.zone:6:1', 'p.zone:6:1', 'p.zone:6:1']);
+  assert.deepEqual(table.get({ ...rrs[3]!, ttl: 1 }), { file: 'p.zone', line: 5, col: 1 });
+  assert.equal(recordPosition(rrs[0]!), undefined, 'the table, not the global map, holds them');
+  assert.equal(table.get({ ...rrs[0]!, data: { ...rrs[0]!.data } }), undefined);
+  // A repeated owner is one Name object (one key, no copies in a zone tree).
+  assert.equal(rrs[2]!.name, rrs[3]!.name);
+  assert.notEqual(rrs[4]!.name, rrs[5]!.name);
+});
+
+test('a repeated owner after an $INCLUDE is parsed again, not mixed up with the included owners', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zone-owner-'));
+  try {
+    writeFileSync(join(dir, 'inc.zone'), 'www A 192.0.2.9\n');
+    writeFileSync(join(dir, 'main.zone'), '$TTL 60\nwww A 192.0.2.1\n$INCLUDE inc.zone sub.o.test.\nwww AAAA ::1\n');
+    const rrs = parseZoneText(readFileSync(join(dir, 'main.zone'), 'utf8'), { origin: 'o.test.', file: join(dir, 'main.zone') });
+    assert.deepEqual(rrs.map((r) => r.name.toString()), ['www.o.test.', 'www.sub.o.test.', 'www.o.test.']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
