@@ -89,7 +89,18 @@ function firstRecord(v: NodeView): ResourceRecord {
   return v.sets[best]![0]!;
 }
 
-/** SOA elsewhere than the apex, CNAME and DNAME rules (errors). */
+// RFC 8976 §2.2.3: the digest sizes of the hash algorithms defined; BIND refuses other sizes.
+const ZONEMD_DIGEST_SIZE = new Map<number, number>([[1, 48], [2, 64]]);
+
+/** Hash algorithm and digest size of a ZONEMD record (decoded or opaque RDATA). */
+function zonemdDigest(rr: ResourceRecord): { hash: number; size: number } | undefined {
+  const d = rr.data as unknown;
+  if (d instanceof Uint8Array) return d.length >= 6 ? { hash: d[5]!, size: d.length - 6 } : undefined;
+  const z = d as { hashAlgorithm?: unknown; digest?: unknown };
+  return typeof z.hashAlgorithm === 'number' && z.digest instanceof Uint8Array ? { hash: z.hashAlgorithm, size: z.digest.length } : undefined;
+}
+
+/** SOA elsewhere than the apex, CNAME and DNAME rules, ZONEMD digest sizes (errors). */
 function structureFindings(r: Reporter, v: NodeView, out: ZoneFinding[]): void {
   const { name, isApex } = v;
   const soa = isApex ? undefined : setOf(v, RRType.SOA);
@@ -107,6 +118,16 @@ function structureFindings(r: Reporter, v: NodeView, out: ZoneFinding[]): void {
     if (dname.length > 1) out.push(r.make('DNAME_MULTIPLE', dname[1], name, `multiple DNAME records at ${name}`, RRType.DNAME));
     const ns = isApex ? undefined : setOf(v, RRType.NS);
     if (ns) out.push(r.make('DNAME_EXTRA_NS', ns[0], name, `NS record beside DNAME at ${name}`, RRType.NS));
+  }
+  const zonemd = setOf(v, RRType.ZONEMD);
+  if (zonemd) {
+    for (const rr of zonemd) {
+      const z = zonemdDigest(rr);
+      const want = z && ZONEMD_DIGEST_SIZE.get(z.hash);
+      if (z && want !== undefined && z.size !== want) {
+        out.push(r.make('ZONEMD_DIGEST', rr, name, `ZONEMD digest of ${z.size} octets for hash algorithm ${z.hash}: expected ${want} (RFC 8976)`, RRType.ZONEMD));
+      }
+    }
   }
 }
 

@@ -162,3 +162,11 @@ test('check-zone: success prints serial and count; errors are FILE:LINE:COL', as
   assert.equal(await checkZoneCommand('x', join(fixtures, 'nope.zone'), missing.io), 1);
   assert.match(missing.out.stderr, /cannot open zone file: ENOENT/);
 });
+
+test('ZONEMD: SHA-384 and SHA-512 digests must have their size; other hash algorithms any', () => {
+  const hex = (n: number) => 'ab'.repeat(n);
+  assert.deepEqual(check(`@ ZONEMD 1 1 1 ${hex(48)}\n@ ZONEMD 1 1 2 ${hex(64)}\n@ ZONEMD 1 1 240 ${hex(16)}\n`).codes, []);
+  const bad = check(`@ ZONEMD 1 1 1 ${hex(20)}\n@ ZONEMD 1 241 2 ${hex(48)}\n`);
+  assert.deepEqual(bad.codes, ['ZONEMD_DIGEST', 'ZONEMD_DIGEST']);
+  assert.equal(findingText(bad.errors[0]!), 'z:5:1: ZONEMD digest of 20 octets for hash algorithm 1: expected 48 (RFC 8976)');
+});
