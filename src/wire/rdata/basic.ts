@@ -83,14 +83,15 @@ export function txtCodec(type: number): RecordCodec<TxtData> {
 registerCodec(A);
 registerCodec(AAAA);
 const lower = { lower: true } as const;
-export const NS = defineTable<NameData>(RRType.NS, [['target', 'cname']], lower);
-export const CNAME = defineTable<NameData>(RRType.CNAME, [['target', 'cname']], lower);
-export const PTR = defineTable<NameData>(RRType.PTR, [['target', 'cname']], lower);
+export const NS = defineTable<NameData>(RRType.NS, [['target', 'cname', { label: 'domain name' }]], lower);
+export const CNAME = defineTable<NameData>(RRType.CNAME, [['target', 'cname', { label: 'domain name' }]], lower);
+export const PTR = defineTable<NameData>(RRType.PTR, [['target', 'cname', { label: 'domain name' }]], lower);
 // DNAME (RFC 6672 §2.5): never compressed, lower-cased in canonical form.
-export const DNAME = defineTable<NameData>(RRType.DNAME, [['target', 'name']], lower);
+export const DNAME = defineTable<NameData>(RRType.DNAME, [['target', 'name', { label: 'domain name' }]], lower);
 export const SOA = defineTable<SoaData>(RRType.SOA, [
-  ['mname', 'cname'], ['rname', 'cname'], ['serial', 'u32'], ['refresh', 'ttl'], ['retry', 'ttl'], ['expire', 'ttl'], ['minimum', 'ttl'],
+  ['mname', 'cname', { label: 'primary server name (MNAME)' }], ['rname', 'cname', { label: 'responsible mailbox (RNAME)' }],
+  ['serial', 'u32'], ['refresh', 'ttl'], ['retry', 'ttl'], ['expire', 'ttl'], ['minimum', 'ttl'],
 ], lower);
-export const MX = defineTable<MxData>(RRType.MX, [['preference', 'u16'], ['exchange', 'cname']], lower);
+export const MX = defineTable<MxData>(RRType.MX, [['preference', 'u16'], ['exchange', 'cname', { label: 'mail exchange name' }]], lower);
 registerCodec(txtCodec(RRType.TXT));
 registerCodec(txtCodec(RRType.SPF));

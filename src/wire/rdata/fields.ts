@@ -25,7 +25,8 @@ export interface WriteContext {
 export interface FieldKind<V> {
   read(r: WireReader): V;
   write(w: WireWriter, v: V, ctx: WriteContext): void;
-  parse(t: Tokens, origin: Name): V;
+  /** `what` names the field in error messages ("missing preference"). */
+  parse(t: Tokens, origin: Name, what?: string): V;
   print(v: V): string;
   /** Consumes the rest of the RDATA (must be the last field). */
   readonly toEnd?: boolean;
@@ -36,7 +37,7 @@ function uint(bytes: 1 | 2 | 4, what: string): FieldKind<number> {
   return {
     read: (r) => (bytes === 1 ? r.u8() : bytes === 2 ? r.u16() : r.u32()),
     write: (w, v) => (bytes === 1 ? w.u8(v) : bytes === 2 ? w.u16(v) : w.u32(v)),
-    parse: (t) => parseUint(t, t.next(what), max, what),
+    parse: (t, _o, field = what) => parseUint(t, t.next(field), max, field),
     print: (v) => String(v),
   };
 }
@@ -47,11 +48,11 @@ function mnemonicUint(bytes: 1 | 2, what: string, fromText: (s: string) => numbe
   const max = bytes === 1 ? 0xff : 0xffff;
   return {
     ...base,
-    parse(t) {
-      const tok = t.next(what);
-      if (/^[0-9]+$/.test(tok.text)) return parseUint(t, tok, max, what);
+    parse(t, _o, field = what) {
+      const tok = t.next(field);
+      if (/^[0-9]+$/.test(tok.text)) return parseUint(t, tok, max, field);
       const v = fromText(tok.text);
-      if (v === undefined) throw t.error(tok, `unknown ${what} "${tok.text}"`);
+      if (v === undefined) throw t.error(tok, `unknown ${field} "${tok.text}"`);
       return v;
     },
     print: toText,
@@ -75,7 +76,7 @@ const u48: FieldKind<number> = {
 
 const ttl: FieldKind<number> = {
   ...uint(4, 'TTL'),
-  parse: (t) => ttlFromToken(t, t.next('time value'), 'time value'),
+  parse: (t, _o, what = 'time value') => ttlFromToken(t, t.next(what), what),
 };
 
 /**
@@ -84,8 +85,8 @@ const ttl: FieldKind<number> = {
  */
 export const timeKind: FieldKind<number> = {
   ...uint(4, 'time'),
-  parse(t) {
-    const tok = t.next('signature time');
+  parse(t, _o, what = 'signature time') {
+    const tok = t.next(what);
     const v = parseSigTime(tok.text);
     if (v === undefined) throw t.error(tok, `"${tok.text}" is not a YYYYMMDDHHmmSS time or a number of seconds`);
     return v;
@@ -117,7 +118,7 @@ function nameKind(compress: boolean): FieldKind<Name> {
   return {
     read: (r) => r.name(),
     write: (w, v, ctx) => w.name(ctx.canonical && ctx.lower ? v.toLowerCase() : v, compress && !ctx.canonical, false),
-    parse: (t, origin) => nameFromToken(t, t.next('domain name'), origin),
+    parse: (t, origin, what = 'domain name') => nameFromToken(t, t.next(what), origin),
     print: (v) => v.toString(),
   };
 }
@@ -159,7 +160,7 @@ export const charString: FieldKind<Uint8Array> = {
     w.u8(v.length);
     w.bytes(v);
   },
-  parse: (t) => charStringFromToken(t, t.next('character-string')),
+  parse: (t, _o, what = 'character-string') => charStringFromToken(t, t.next(what)),
   print: charStringToText,
 };
 
@@ -476,8 +477,14 @@ export const kinds = {
 
 export type KindName = keyof typeof kinds;
 
-/** `[field, kind]` or `[field, kind, 'optional']` (optional fields may only end the table). */
-export type FieldSpec = readonly [string, KindName] | readonly [string, KindName, 'optional'];
+/**
+ * `[field, kind]`, `[field, kind, 'optional']` (optional fields may only end the table) or
+ * `[field, kind, {label, optional}]`; `label` names the field in errors (default: the field
+ * name in words, `keyTag` -> "key tag").
+ */
+export type FieldSpec = readonly [string, KindName] | readonly [string, KindName, 'optional' | { readonly label?: string; readonly optional?: boolean }];
+
+const words = (field: string): string => field.replace(/[A-Z]/g, (c) => ' ' + c.toLowerCase());
 
 export interface TableOptions {
   /** Names are lower-cased in canonical form (RFC 4034 §6.2 as amended by RFC 6840 §5.1). */
@@ -489,7 +496,12 @@ export interface TableOptions {
  * optional field absent from the RDATA is absent from the object.
  */
 export function tableCodec<T extends object>(type: number, fields: readonly FieldSpec[], opts: TableOptions = {}): RecordCodec<T> {
-  const resolved = fields.map(([field, kind, opt]) => ({ field, kind: kinds[kind] as FieldKind<any>, optional: opt === 'optional' }));
+  const resolved = fields.map(([field, kind, opt]) => ({
+    field,
+    kind: kinds[kind] as FieldKind<any>,
+    optional: opt === 'optional' || (typeof opt === 'object' && opt.optional === true),
+    label: (typeof opt === 'object' && opt.label) || words(field),
+  }));
   const lower = opts.lower ?? false;
   return {
     type,
@@ -517,7 +529,7 @@ export function tableCodec<T extends object>(type: number, fields: readonly Fiel
       const out: Record<string, unknown> = {};
       for (const f of resolved) {
         if (f.optional && t.atEnd) break;
-        out[f.field] = f.kind.parse(t, origin);
+        out[f.field] = f.kind.parse(t, origin, f.label);
       }
       return out as T;
     },

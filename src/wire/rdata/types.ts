@@ -83,7 +83,7 @@ defineTable<KxData>(RRType.KX, [['preference', 'u16'], ['exchanger', 'name']], l
 
 /** CERT (RFC 4398 §2): type shown by mnemonic when known. */
 export interface CertData { certType: number; keyTag: number; algorithm: number; certificate: Uint8Array }
-defineTable<CertData>(RRType.CERT, [['certType', 'certType'], ['keyTag', 'u16'], ['algorithm', 'algorithm'], ['certificate', 'base64']]);
+defineTable<CertData>(RRType.CERT, [['certType', 'certType', { label: 'certificate type' }], ['keyTag', 'u16'], ['algorithm', 'algorithm'], ['certificate', 'base64']]);
 
 /** DHCID (RFC 4701): opaque digest, base64. */
 export interface DhcidData { digest: Uint8Array }
