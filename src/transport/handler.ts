@@ -48,6 +48,12 @@ export interface Reply {
   readonly message?: Message;
   readonly wire?: Uint8Array;
   readonly drop?: boolean;
+  /**
+   * A multi-message reply (zone transfers, RFC 5936 §2.2): encoded messages written in order,
+   * each framed, waiting for the client to read before producing the next (backpressure).
+   * TCP only; over UDP a stream is dropped. Takes precedence over `wire`.
+   */
+  readonly stream?: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /** Why (for logs and metrics): e.g. "acl", "rate-limit", "formerr". */
   readonly reason?: string;
 }

@@ -204,7 +204,13 @@ export class TcpConnection {
     }
     this.inflight++;
     try {
-      const wire = replyBytes(await this.listener.handler(req));
+      const reply = await this.listener.handler(req);
+      if (reply.stream && !reply.drop) {
+        await this.writeStream(reply.stream);
+        this.listener.stats.answered++;
+        return;
+      }
+      const wire = replyBytes(reply);
       if (wire && !this.socket.destroyed) {
         this.write(wire);
         this.listener.stats.answered++;
@@ -218,6 +224,39 @@ export class TcpConnection {
         if (this.inflight === 0) this.socket.end();
       } else this.maybeResume();
     }
+  }
+
+  /**
+   * Writes a multi-message reply in order. Each message waits until the socket has drained
+   * when the client reads slower than we produce, so a large transfer holds at most one
+   * message (plus the socket buffer) in memory. Other queries on the connection may be
+   * answered between two messages of the stream (RFC 7766 §7 allows interleaving only of
+   * whole messages, which is what happens here).
+   */
+  private async writeStream(stream: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
+    try {
+      for await (const wire of stream) {
+        if (this.socket.destroyed) return;
+        this.write(wire);
+        if (this.writeBlocked) await this.drained();
+      }
+    } catch (err) {
+      // A transfer that fails half-way must not look complete: the client sees the reset.
+      this.socket.destroy();
+      throw err;
+    }
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   private write(wire: Uint8Array): void {

@@ -1,4 +1,5 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rename, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { readRecord, WireReader, WireWriter, writeRecord, type ResourceRecord } from '../wire/index.js';
 
 /**
@@ -59,12 +60,7 @@ export class Journal {
 
   /** Appends an entry and waits until it is on disk. */
   async append(entry: JournalEntry): Promise<void> {
-    const payload = encodeEntry(entry);
-    const frame = Buffer.alloc(12 + payload.length);
-    frame.writeUInt32BE(MAGIC, 0);
-    frame.writeUInt32BE(payload.length, 4);
-    frame.writeUInt32BE(crc32(payload), 8);
-    frame.set(payload, 12);
+    const frame = frameOf(entry);
     await this.fh.write(frame, 0, frame.length, this.size);
     await this.fh.datasync();
     this.size += frame.length;
@@ -92,8 +88,58 @@ export class Journal {
     this.entries.length = 0;
   }
 
+  /**
+   * Keeps only the newest `keep` entries (IXFR history), rewriting the file atomically: the
+   * new file is written and flushed beside the old one, then renamed over it.
+   */
+  async compact(keep: number): Promise<void> {
+    if (this.entries.length <= keep) return;
+    const kept = this.entries.slice(this.entries.length - keep);
+    const tmp = `${this.path}.tmp`;
+    const fh = await open(tmp, 'w');
+    let size = 0;
+    try {
+      for (const e of kept) {
+        const frame = frameOf(e);
+        await fh.write(frame, 0, frame.length, size);
+        size += frame.length;
+      }
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.path);
+    await syncDir(dirname(this.path));
+    await this.fh.close();
+    this.fh = await open(this.path, 'a+');
+    this.size = size;
+    this.entries.splice(0, this.entries.length - keep);
+  }
+
   async close(): Promise<void> {
     await this.fh.close();
+  }
+}
+
+function frameOf(entry: JournalEntry): Buffer {
+  const payload = encodeEntry(entry);
+  const frame = Buffer.alloc(12 + payload.length);
+  frame.writeUInt32BE(MAGIC, 0);
+  frame.writeUInt32BE(payload.length, 4);
+  frame.writeUInt32BE(crc32(payload), 8);
+  frame.set(payload, 12);
+  return frame;
+}
+
+/** Flushes a directory so a rename in it survives a crash. */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } catch {
+    // Some file systems refuse fsync on directories; the rename is still atomic.
+  } finally {
+    await fh.close();
   }
 }
 

@@ -262,3 +262,75 @@ export function badTimeOther(now = Math.floor(Date.now() / 1000)): Uint8Array {
   writeTime(w, now);
   return w.finish();
 }
+
+/**
+ * The TSIG record of an unsigned error answer (BADKEY, BADSIG; RFC 8945 §5.3.2): the request's
+ * key and algorithm names, an empty MAC, the error code. Appended to the encoded response.
+ */
+export function appendErrorTsig(raw: Uint8Array, request: TsigRecord, error: number, now = Math.floor(Date.now() / 1000)): Uint8Array {
+  const w = new WireWriter(65535 + 512, raw.length + 128);
+  w.bytes(raw);
+  w.name(request.keyName, false);
+  w.u16(RRType.TSIG);
+  w.u16(RRClass.ANY);
+  w.u32(0);
+  const at = w.reserve16();
+  const start = w.pos;
+  w.name(request.algorithm, false);
+  writeTime(w, now);
+  w.u16(request.fudge);
+  w.u16(0);
+  w.u16((raw[0]! << 8) | raw[1]!);
+  w.u16(error);
+  w.u16(0);
+  w.patch16(at, w.pos - start);
+  const out = w.finish();
+  const ar = ((out[10]! << 8) | out[11]!) + 1;
+  out[10] = ar >> 8;
+  out[11] = ar & 0xff;
+  return out;
+}
+
+/**
+ * Verifies the messages of a signed multi-message answer in order (RFC 8945 §5.3.1): the first
+ * against the request MAC, later ones against the last verified MAC with the unsigned messages
+ * in between. At most 99 unsigned messages may follow one another; the last must be signed
+ * (`finish`).
+ */
+export class StreamVerifier {
+  private priorMac: Uint8Array | undefined;
+  private between: Uint8Array[] = [];
+  private first = true;
+
+  constructor(
+    private readonly key: TsigKey,
+    private readonly requestMac: Uint8Array,
+    private readonly now: () => number = () => Math.floor(Date.now() / 1000),
+  ) {}
+
+  /** Throws with the reason when a message breaks the chain. */
+  push(raw: Uint8Array): void {
+    const tsig = readTsig(raw);
+    if (!tsig) {
+      if (this.first) throw new Error('answer is not signed');
+      // Unsigned messages are covered by the next signed one: their bytes as received.
+      this.between.push(raw);
+      if (this.between.length > 99) throw new Error('more than 99 unsigned messages in a row');
+      return;
+    }
+    const keys = (n: Name) => (n.equals(this.key.name) ? this.key : undefined);
+    const v = this.first
+      ? verifyMessage(raw, keys, { requestMac: this.requestMac, now: this.now() })
+      : verifyMessage(raw, keys, { priorMac: this.priorMac, between: this.between, now: this.now() });
+    if (!v || !v.ok) throw new Error(`TSIG of the answer does not verify: ${v && !v.ok ? v.reason : 'unsigned'} (error ${v?.tsig.error ?? 0})`);
+    if (v.tsig.error !== 0) throw new Error(`the server answered with TSIG error ${v.tsig.error}`);
+    this.priorMac = v.tsig.mac;
+    this.between = [];
+    this.first = false;
+  }
+
+  /** Throws when the last message was not signed. */
+  finish(): void {
+    if (this.first || this.between.length) throw new Error('the last message of the answer is not signed');
+  }
+}

@@ -1,0 +1,700 @@
+import cluster from 'node:cluster';
+import { existsSync } from 'node:fs';
+import { open, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Name, Rcode, RRType, type Message, type ResourceRecord, type SoaData } from '../wire/index.js';
+import { buildZone, type Zone } from '../zone/zone.js';
+import { readZoneFile } from '../zone/parser.js';
+import { checkZone, findingText } from '../zone/checks.js';
+import { printRecord } from '../zone/printer.js';
+import { Acl, AclRegistry } from '../policy/acl.js';
+import { Journal, syncDir, type JournalEntry } from './journal.js';
+import { diffRecords, RecordStore, serialGreater } from './record-set.js';
+import { applyUpdate, type UpdateResult } from './update.js';
+import { makeTsigKey, type TsigKey } from './tsig.js';
+import { parseRemote, querySoa, sendNotify, transferIn, type Remote, type TransferOutcome } from './client.js';
+import { XfrStep } from './step.js';
+
+/**
+ * The zone manager behind transfers, NOTIFY, dynamic update and secondary zones.
+ *
+ * The server hands it the zones it loaded from files and serves what `zones()` returns: zones
+ * that take no part in transfers pass through untouched; the others become `ManagedZone`s with
+ * a journal (`<file>.jnl`) that makes updates durable and feeds IXFR. Secondary zones are
+ * pulled from their primaries and kept in their `file` (plus journal), so a restart serves
+ * them at once. `step` is the pipeline step answering AXFR/IXFR, UPDATE, NOTIFY and TSIG.
+ */
+
+/** The zone entry keys this module reads (the server's config satisfies it). */
+export interface XfrZoneConfig {
+  readonly name: string;
+  readonly file?: string;
+  readonly primaries?: readonly string[];
+  readonly 'allow-transfer'?: readonly string[];
+  readonly notify?: readonly string[];
+  readonly 'allow-update'?: readonly string[];
+}
+
+export interface XfrConfig {
+  readonly keys?: Readonly<Record<string, { readonly algorithm: string; readonly secret: string }>>;
+  readonly acl?: Readonly<Record<string, readonly string[]>>;
+  readonly zones: readonly XfrZoneConfig[];
+}
+
+type LogFn = (obj: object, msg?: string) => void;
+export interface XfrLogger {
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  debug: LogFn;
+}
+
+export interface XfrServiceOptions {
+  logger: XfrLogger;
+  /** Called when the set of served zones or one of them changed (the server swaps its ZoneSet). */
+  onChange: () => void;
+  /** How often dirty zone files are rewritten from memory (default 60 s). */
+  syncIntervalMs?: number;
+  /** NOTIFY: tries per target (default 5) and the first wait between them (default 1 s, doubling). */
+  notifyTries?: number;
+  notifyRetryMs?: number;
+  /** Journal entries kept for IXFR after a zone file sync (default 1000). */
+  journalKeep?: number;
+}
+
+export class XfrService {
+  readonly step: XfrStep;
+  readonly logger: XfrLogger;
+  /** Cluster workers share files: only a single process may write journals and zone copies. */
+  readonly readOnly = cluster.isWorker;
+  private keys = new Map<string, TsigKey>();
+  private keysByName = new Map<string, TsigKey>();
+  private managed = new Map<string, ManagedZone>();
+  private plain: Zone[] = [];
+  private syncTimer: NodeJS.Timeout | undefined;
+  stopped = false;
+
+  constructor(readonly opts: XfrServiceOptions) {
+    this.logger = opts.logger;
+    this.step = new XfrStep(this);
+  }
+
+  /** The TSIG key with this owner name (as found in a TSIG record). */
+  readonly findKey = (name: Name): TsigKey | undefined => this.keys.get(name.key);
+
+  /** A configured key by its config name. */
+  keyByName(name: string): TsigKey | undefined {
+    return this.keysByName.get(name.toLowerCase().replace(/\.$/, ''));
+  }
+
+  get(origin: Name): ManagedZone | undefined {
+    return this.managed.get(origin.key);
+  }
+
+  /** True when any zone with this origin is served (managed or not). */
+  serves(origin: Name): boolean {
+    return this.managed.get(origin.key)?.served !== undefined || this.plain.some((z) => z.origin.equals(origin));
+  }
+
+  /** The zones to serve now. */
+  zones(): Zone[] {
+    const out = [...this.plain];
+    for (const m of this.managed.values()) if (m.served) out.push(m.served);
+    return out;
+  }
+
+  changed(): void {
+    this.opts.onChange();
+  }
+
+  /**
+   * Takes a (re)loaded config and the zones the server read from files (one per primary zone
+   * that loaded; unchanged ones are the same objects as last time). Returns the zones to serve.
+   */
+  async configure(config: XfrConfig, fileZones: readonly Zone[]): Promise<Zone[]> {
+    this.keys.clear();
+    this.keysByName.clear();
+    for (const [name, k] of Object.entries(config.keys ?? {})) {
+      try {
+        const key = makeTsigKey(name, k.algorithm, k.secret);
+        this.keys.set(key.name.key, key);
+        this.keysByName.set(name.toLowerCase().replace(/\.$/, ''), key);
+      } catch (e) {
+        this.logger.error({ key: name }, (e as Error).message);
+      }
+    }
+    let registry: AclRegistry;
+    try {
+      registry = new AclRegistry(config.acl ?? {});
+    } catch (e) {
+      this.logger.error({}, `acl: ${(e as Error).message}`);
+      registry = new AclRegistry({});
+    }
+    const byOrigin = new Map(fileZones.map((z) => [z.origin.key, z]));
+    const next = new Map<string, ManagedZone>();
+    const plain: Zone[] = [];
+    for (const zc of config.zones) {
+      let origin: Name;
+      try {
+        origin = Name.parse(zc.name.endsWith('.') ? zc.name : zc.name + '.');
+      } catch {
+        continue;
+      }
+      const secondary = (zc.primaries?.length ?? 0) > 0;
+      const managed = secondary || (zc['allow-transfer']?.length ?? 0) > 0 || (zc['allow-update']?.length ?? 0) > 0 || (zc.notify?.length ?? 0) > 0;
+      if (!managed) {
+        const z = byOrigin.get(origin.key);
+        if (z) plain.push(z);
+        continue;
+      }
+      let mz = this.managed.get(origin.key);
+      if (mz && mz.secondary !== secondary) {
+        await mz.close();
+        mz = undefined;
+      }
+      mz ??= new ManagedZone(this, origin, secondary);
+      mz.setConfig(zc, registry, new Set(Object.keys(config.acl ?? {})));
+      next.set(origin.key, mz);
+      try {
+        if (secondary) await mz.startSecondary();
+        else {
+          const fz = byOrigin.get(origin.key);
+          if (fz) await mz.adoptFile(fz);
+        }
+      } catch (e) {
+        this.logger.error({ zone: zc.name, err: e }, `zone manager: ${(e as Error).message}`);
+      }
+    }
+    for (const [key, old] of this.managed) if (!next.has(key)) await old.close();
+    this.managed = next;
+    this.plain = plain;
+    if (!this.syncTimer && !this.stopped) {
+      this.syncTimer = setInterval(() => void this.syncAll(), this.opts.syncIntervalMs ?? 60_000);
+      this.syncTimer.unref();
+    }
+    return this.zones();
+  }
+
+  /** Rewrites every zone file whose zone changed since it was last written. */
+  async syncAll(): Promise<void> {
+    for (const m of this.managed.values()) {
+      try {
+        await m.sync();
+      } catch (e) {
+        this.logger.error({ zone: m.origin.toString(), err: e }, `zone file not written: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Stops timers, writes dirty zone files, closes journals. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    for (const m of this.managed.values()) await m.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+async function signatureOf(file: string): Promise<string | undefined> {
+  try {
+    const s = await stat(file);
+    return `${s.mtimeMs}:${s.size}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a zone file atomically: a flushed temp file renamed over the old one. */
+export async function writeZoneFile(file: string, zone: Zone): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    let chunk: string[] = [`$ORIGIN ${zone.origin.toString()}`];
+    for (const rr of zone.records()) {
+      chunk.push(printRecord(rr));
+      if (chunk.length >= 8192) {
+        await fh.write(chunk.join('\n') + '\n');
+        chunk = [];
+      }
+    }
+    if (chunk.length) await fh.write(chunk.join('\n') + '\n');
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  await syncDir(dirname(file));
+}
+
+/** Applies journal entries to a record store (replay and IXFR in). */
+function applyEntries(store: RecordStore, entries: readonly JournalEntry[]): void {
+  for (const e of entries) {
+    for (const rr of e.deleted) store.remove(rr);
+    for (const rr of e.added) store.add(rr);
+  }
+}
+
+/** Undoes an applied update on the store (when it could not be made durable). */
+function revert(store: RecordStore, res: UpdateResult): void {
+  for (const rr of res.added) store.remove(rr);
+  for (const rr of res.deleted) store.add(rr);
+}
+
+function buildChecked(origin: Name, records: ResourceRecord[]): Zone {
+  const checked = checkZone(origin, records);
+  if (checked.errors.length) throw new Error(`zone has errors: ${checked.errors.slice(0, 3).map(findingText).join('; ')}`);
+  return buildZone(origin, checked.records);
+}
+
+/** One zone taking part in transfers: a primary (file + updates) or a secondary. */
+export class ManagedZone {
+  /** The current data (kept while expired, to be written and refreshed). */
+  zone: Zone | undefined;
+  expired = false;
+  journal: Journal | undefined;
+  file: string | undefined;
+  transferAcl: Acl = Acl.none;
+  updateAcl: Acl = Acl.none;
+  notifyTargets: Remote[] = [];
+  primaries: Remote[] = [];
+  private store: RecordStore | undefined;
+  private fileZone: Zone | undefined;
+  private writtenSig: string | undefined;
+  private dirty = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private notifyGen = 0;
+  private started = false;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private expireTimer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private refreshAgain = false;
+  /** ms since the epoch of the last successful check with a primary. */
+  lastRefresh = 0;
+
+  constructor(
+    private readonly svc: XfrService,
+    readonly origin: Name,
+    readonly secondary: boolean,
+  ) {}
+
+  get served(): Zone | undefined {
+    return this.expired ? undefined : this.zone;
+  }
+
+  private get log(): XfrLogger {
+    return this.svc.logger;
+  }
+
+  private get name(): string {
+    return this.origin.toString();
+  }
+
+  setConfig(zc: XfrZoneConfig, registry: AclRegistry, aclNames: ReadonlySet<string>): void {
+    this.file = zc.file;
+    const acl = (label: string, entries: readonly string[] | undefined): Acl => {
+      if (!entries?.length) return Acl.none;
+      // A bare configured key name means "key NAME" (as in `allow-transfer: [xfr-key]`).
+      const norm = entries.map((e) => {
+        const neg = e.startsWith('!');
+        const body = neg ? e.slice(1).trim() : e.trim();
+        return this.svc.keyByName(body) && !aclNames.has(body) ? `${neg ? '!' : ''}key ${body}` : e;
+      });
+      try {
+        return registry.inline(`${this.name} ${label}`, norm);
+      } catch (e) {
+        this.log.error({ zone: this.name }, `${label}: ${(e as Error).message}`);
+        return Acl.none;
+      }
+    };
+    this.transferAcl = acl('allow-transfer', zc['allow-transfer']);
+    this.updateAcl = acl('allow-update', zc['allow-update']);
+    const remotes = (label: string, list: readonly string[] | undefined): Remote[] => {
+      const out: Remote[] = [];
+      for (const t of list ?? []) {
+        try {
+          out.push(parseRemote(t, (n) => this.svc.keyByName(n)));
+        } catch (e) {
+          this.log.error({ zone: this.name }, `${label}: ${(e as Error).message}`);
+        }
+      }
+      return out;
+    };
+    this.notifyTargets = remotes('notify', zc.notify);
+    this.primaries = remotes('primaries', zc.primaries);
+  }
+
+  /** Runs changes to this zone one at a time. */
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(fn, fn);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  private async openJournal(): Promise<Journal | undefined> {
+    if (this.journal || !this.file || this.svc.readOnly) return this.journal;
+    this.journal = await Journal.open(`${this.file}.jnl`);
+    if (this.journal.repairedBytes) this.log.warn({ zone: this.name, bytes: this.journal.repairedBytes }, 'journal had a torn tail (crash while writing); cut');
+    return this.journal;
+  }
+
+  /** Starts from a zone file version: replays the journal over it (start) or takes a changed file (reload). */
+  adoptFile(fz: Zone): Promise<void> {
+    return this.serialize(async () => {
+      if (fz === this.fileZone) return;
+      const first = this.zone === undefined;
+      this.fileZone = fz;
+      const j = await this.openJournal();
+      if (first) {
+        this.zone = this.replay(fz, j);
+        if (this.zone !== fz) this.dirty = true;
+        this.writtenSig = this.file ? await signatureOf(this.file) : undefined;
+        return;
+      }
+      const cur = this.zone!;
+      if (this.file && (await signatureOf(this.file)) === this.writtenSig) return; // our own write
+      if (serialGreater(fz.serial, cur.serial)) {
+        // An edited file with a higher serial: the difference goes to the journal (IXFR).
+        const { deleted, added } = diffRecords(cur.records(), fz.records());
+        await j?.append({ from: cur.serial, to: fz.serial, deleted, added });
+        this.take(fz, false);
+        this.writtenSig = this.file ? await signatureOf(this.file) : undefined;
+        this.log.info({ zone: this.name, from: cur.serial, to: fz.serial, deleted: deleted.length, added: added.length }, 'zone file changed; difference journalled');
+        this.notify();
+        return;
+      }
+      if (cur.serial !== fz.serial || (j && j.lastSerial === cur.serial && j.chainFrom(fz.serial))) {
+        this.log.error({ zone: this.name, file: fz.serial, served: cur.serial }, 'zone file serial is not above the served one (dynamic updates happened): file ignored; edit it with a higher serial');
+        return;
+      }
+      // Same serial, other content: served as is, but secondaries cannot see it (no newer serial).
+      this.log.warn({ zone: this.name, serial: fz.serial }, 'zone file changed without a new serial: served as is; IXFR history dropped; raise the serial so secondaries pick it up');
+      await j?.clear();
+      this.take(fz, false);
+      this.writtenSig = this.file ? await signatureOf(this.file) : undefined;
+    });
+  }
+
+  private replay(fz: Zone, j: Journal | undefined): Zone {
+    if (!j || j.entries.length === 0 || j.lastSerial === fz.serial) return fz;
+    const chain = j.chainFrom(fz.serial);
+    if (chain) {
+      const store = new RecordStore(fz.records());
+      applyEntries(store, chain);
+      const z = buildZone(this.origin, store.records());
+      this.store = store;
+      this.log.info({ zone: this.name, entries: chain.length, from: fz.serial, serial: z.serial }, 'journal replayed over the zone file');
+      return z;
+    }
+    this.log.warn({ zone: this.name, file: fz.serial, journal: j.lastSerial }, 'journal does not continue the zone file; serving the file and starting a new history');
+    void j.clear();
+    return fz;
+  }
+
+  private take(z: Zone, keepStore: boolean): void {
+    this.zone = z;
+    if (!keepStore) this.store = undefined;
+    this.expired = false;
+    this.svc.changed();
+  }
+
+  /** RFC 2136 update, durable before it returns NOERROR. */
+  update(msg: Message): Promise<UpdateResult> {
+    return this.serialize(async () => {
+      const zone = this.zone;
+      if (!zone || this.svc.readOnly) return { rcode: Rcode.SERVFAIL, reason: 'zone not writable here', changed: false, deleted: [], added: [] };
+      const store = (this.store ??= new RecordStore(zone.records()));
+      const res = applyUpdate(this.origin, zone.class, store, msg);
+      if (res.rcode !== Rcode.NOERROR || !res.changed) return res;
+      let next: Zone;
+      try {
+        next = buildZone(this.origin, store.records());
+        // The answer waits for the disk: an acknowledged update survives kill -9.
+        await this.journal!.append({ from: res.serial!.from, to: res.serial!.to, deleted: res.deleted, added: res.added });
+      } catch (e) {
+        revert(store, res);
+        this.log.error({ zone: this.name, err: e }, `update not applied: ${(e as Error).message}`);
+        return { rcode: Rcode.SERVFAIL, reason: (e as Error).message, changed: false, deleted: [], added: [] };
+      }
+      this.dirty = true;
+      this.take(next, true);
+      this.notify();
+      return res;
+    });
+  }
+
+  /** The journal entries from `serial` to the current one, when the history reaches back. */
+  chainFrom(serial: number): JournalEntry[] | undefined {
+    const j = this.journal;
+    const z = this.zone;
+    if (!j || !z) return undefined;
+    const chain = j.chainFrom(serial);
+    return chain && chain.at(-1)!.to === z.serial ? chain : undefined;
+  }
+
+  /** Writes the zone file from memory when it changed. */
+  sync(): Promise<void> {
+    return this.serialize(async () => {
+      if (!this.dirty || !this.zone || !this.file || this.svc.readOnly) return;
+      await writeZoneFile(this.file, this.zone);
+      this.writtenSig = await signatureOf(this.file);
+      this.dirty = false;
+      const keep = this.svc.opts.journalKeep ?? 1000;
+      if (this.journal && this.journal.entries.length > 2 * keep) await this.journal.compact(keep);
+      this.log.debug({ zone: this.name, serial: this.zone.serial }, 'zone file written');
+    });
+  }
+
+  async close(): Promise<void> {
+    this.notifyGen++;
+    clearTimeout(this.refreshTimer);
+    clearTimeout(this.expireTimer);
+    try {
+      await this.sync();
+    } catch (e) {
+      this.log.error({ zone: this.name, err: e }, `zone file not written: ${(e as Error).message}`);
+    }
+    await this.serialize(async () => {
+      await this.journal?.close();
+      this.journal = undefined;
+    });
+  }
+
+  // ---- NOTIFY out (RFC 1996) ----
+
+  /** Where NOTIFY goes: the `notify` list, and the zone's NS addresses when transfers are allowed. */
+  notifyList(): Remote[] {
+    const out = [...this.notifyTargets];
+    const z = this.zone;
+    if (!z || this.transferAcl === Acl.none) return out;
+    const seen = new Set(out.map((r) => r.address));
+    const mname = z.soa.data.mname;
+    for (const ns of z.apex.getRRset(RRType.NS)?.records ?? []) {
+      const target = ns.data instanceof Uint8Array ? undefined : (ns.data as { target: Name }).target;
+      // RFC 1996 §3.6: not the primary named in the SOA; only addresses we know (in-zone).
+      if (!target || target.equals(mname) || !z.contains(target)) continue;
+      const node = z.getNode(target);
+      for (const t of [RRType.A, RRType.AAAA]) {
+        for (const a of node?.getRRset(t)?.records ?? []) {
+          const address = (a.data as { address: string }).address;
+          if (seen.has(address)) continue;
+          seen.add(address);
+          out.push({ address, port: 53, text: `${address}:53 (NS ${target})` });
+        }
+      }
+    }
+    return out;
+  }
+
+  notify(): void {
+    const gen = ++this.notifyGen;
+    for (const t of this.notifyList()) void this.notifyOne(t, gen);
+  }
+
+  private async notifyOne(t: Remote, gen: number): Promise<void> {
+    const tries = this.svc.opts.notifyTries ?? 5;
+    let wait = this.svc.opts.notifyRetryMs ?? 1000;
+    for (let i = 0; i < tries; i++) {
+      if (gen !== this.notifyGen || this.svc.stopped || !this.zone) return;
+      try {
+        const rcode = await sendNotify(t, this.origin, this.zone.soa);
+        this.log.info({ zone: this.name, to: t.text, serial: this.zone.soa.data.serial, rcode }, 'NOTIFY answered');
+        return;
+      } catch (e) {
+        this.log.debug({ zone: this.name, to: t.text, try: i + 1 }, `NOTIFY: ${(e as Error).message}`);
+      }
+      await sleep(wait);
+      wait *= 2;
+    }
+    this.log.warn({ zone: this.name, to: t.text, tries }, 'NOTIFY not answered; giving up');
+  }
+
+  // ---- secondary (RFC 1034 §4.3.5, RFC 1995, RFC 5936) ----
+
+  /** First call: serves the copy on disk (if any, not expired) and checks the primaries at once. */
+  startSecondary(): Promise<void> {
+    if (this.started) return Promise.resolve();
+    this.started = true;
+    return this.serialize(async () => {
+      if (this.file && existsSync(this.file)) {
+        try {
+          const records: ResourceRecord[] = [];
+          for await (const rr of readZoneFile(this.file, { origin: this.origin })) records.push(rr);
+          const fz = buildZone(this.origin, records);
+          const j = await this.openJournal();
+          this.zone = this.replay(fz, j);
+          this.writtenSig = await signatureOf(this.file);
+          const state = await this.readState();
+          this.lastRefresh = state?.lastRefresh ?? 0;
+          const left = this.lastRefresh + this.zone.soa.data.expire * 1000 - Date.now();
+          if (left <= 0) {
+            this.expired = true;
+            this.log.warn({ zone: this.name, serial: this.zone.serial }, 'secondary copy on disk has expired; not served until a primary answers');
+          } else {
+            this.armExpire(left);
+            this.log.info({ zone: this.name, serial: this.zone.serial, records: this.zone.recordCount }, 'secondary zone loaded from its copy on disk');
+          }
+          this.svc.changed();
+        } catch (e) {
+          this.log.warn({ zone: this.name }, `secondary copy not usable (${(e as Error).message}); transferring anew`);
+          this.zone = undefined;
+        }
+      } else await this.openJournal();
+      this.scheduleRefresh(0);
+    });
+  }
+
+  private statePath(): string | undefined {
+    return this.file ? `${this.file}.state` : undefined;
+  }
+
+  private async readState(): Promise<{ lastRefresh: number } | undefined> {
+    const p = this.statePath();
+    if (!p) return undefined;
+    try {
+      const s = JSON.parse(await readFile(p, 'utf8')) as { lastRefresh?: unknown };
+      return typeof s.lastRefresh === 'number' ? { lastRefresh: s.lastRefresh } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async writeState(): Promise<void> {
+    const p = this.statePath();
+    if (!p || this.svc.readOnly) return;
+    await writeFile(`${p}.tmp`, JSON.stringify({ lastRefresh: this.lastRefresh, serial: this.zone?.serial }) + '\n');
+    await rename(`${p}.tmp`, p);
+  }
+
+  private scheduleRefresh(seconds: number): void {
+    clearTimeout(this.refreshTimer);
+    if (this.svc.stopped || this.svc.readOnly) return;
+    this.refreshTimer = setTimeout(() => void this.refresh(), Math.max(0, seconds) * 1000);
+  }
+
+  private armExpire(ms: number): void {
+    clearTimeout(this.expireTimer);
+    this.expireTimer = setTimeout(() => this.checkExpire(), Math.max(0, ms) + 10);
+  }
+
+  private checkExpire(): void {
+    const z = this.zone;
+    if (!z || this.expired) return;
+    if (Date.now() - this.lastRefresh >= z.soa.data.expire * 1000) {
+      this.expired = true;
+      this.log.warn({ zone: this.name, serial: z.serial, expire: z.soa.data.expire }, 'secondary zone expired: no primary answered in time; no longer served');
+      this.svc.changed();
+    }
+  }
+
+  /** A NOTIFY for this zone came from `address`: true when that is one of our primaries. */
+  notified(address: string): boolean {
+    if (!this.primaries.some((p) => p.address === address)) return false;
+    void this.refresh();
+    return true;
+  }
+
+  /** Checks the primaries now (a refresh or a NOTIFY); concurrent calls run once more after. */
+  refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = this.doRefresh().finally(() => {
+      this.refreshing = undefined;
+      if (this.refreshAgain && !this.svc.stopped) {
+        this.refreshAgain = false;
+        void this.refresh();
+      }
+    });
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<void> {
+    if (this.svc.stopped) return;
+    for (const p of this.primaries) {
+      try {
+        const theirs = await querySoa(p, this.origin);
+        const ours = this.zone;
+        if (!ours || serialGreater(theirs.data.serial, ours.serial)) await this.pull(p);
+        this.lastRefresh = Date.now();
+        const soa = this.zone!.soa.data;
+        if (this.expired) {
+          this.expired = false;
+          this.svc.changed();
+        }
+        this.armExpire(soa.expire * 1000);
+        await this.writeState();
+        this.scheduleRefresh(soa.refresh);
+        return;
+      } catch (e) {
+        this.log.warn({ zone: this.name, primary: p.text }, `refresh failed: ${(e as Error).message}`);
+      }
+    }
+    this.checkExpire();
+    this.scheduleRefresh(this.zone?.soa.data.retry ?? 10);
+  }
+
+  private async pull(p: Remote): Promise<void> {
+    let outcome: TransferOutcome | undefined;
+    const ours = this.zone;
+    if (ours) {
+      try {
+        outcome = await transferIn(p, this.origin, RRType.IXFR, ours.serial);
+      } catch (e) {
+        this.log.info({ zone: this.name, primary: p.text }, `IXFR failed (${(e as Error).message}); trying AXFR`);
+      }
+    }
+    try {
+      if (outcome) {
+        await this.serialize(() => this.applyTransfer(outcome!));
+        return;
+      }
+    } catch (e) {
+      this.log.info({ zone: this.name, primary: p.text }, `IXFR not applicable (${(e as Error).message}); trying AXFR`);
+    }
+    outcome = await transferIn(p, this.origin, RRType.AXFR);
+    await this.serialize(() => this.applyTransfer(outcome!));
+  }
+
+  private async applyTransfer(o: TransferOutcome): Promise<void> {
+    const old = this.zone;
+    if (o.kind === 'uptodate') return;
+    if (o.kind === 'axfr') {
+      const z = buildChecked(this.origin, o.records);
+      if (old && this.journal) {
+        const { deleted, added } = diffRecords(old.records(), z.records());
+        await this.journal.append({ from: old.serial, to: z.serial, deleted, added });
+        this.dirty = true;
+      } else if (this.file && !this.svc.readOnly) {
+        await this.journal?.clear();
+        await writeZoneFile(this.file, z);
+        this.writtenSig = await signatureOf(this.file);
+      }
+      this.take(z, false);
+      this.log.info({ zone: this.name, serial: z.serial, records: z.recordCount }, 'AXFR in: zone transferred');
+    } else {
+      if (!old) throw new Error('IXFR without a zone');
+      const first = o.entries[0];
+      if (!first || first.from !== old.serial) throw new Error(`IXFR starts at serial ${first?.from}, ours is ${old.serial}`);
+      const store = (this.store ??= new RecordStore(old.records()));
+      applyEntries(store, o.entries);
+      let z: Zone;
+      try {
+        z = buildZone(this.origin, store.records());
+        if (z.serial !== o.soa.data.serial) throw new Error(`IXFR ended at serial ${z.serial}, expected ${o.soa.data.serial}`);
+      } catch (e) {
+        this.store = undefined; // the store is out of step now: rebuilt from the zone next time
+        throw e;
+      }
+      for (const e of o.entries) await this.journal?.append(e);
+      this.dirty = true;
+      this.take(z, true);
+      this.log.info({ zone: this.name, from: old.serial, serial: z.serial, entries: o.entries.length }, 'IXFR in: differences applied');
+    }
+    this.notify();
+  }
+}
+
+export type { SoaData };
