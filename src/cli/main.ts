@@ -7,6 +7,8 @@ import { serveCommand, EXIT_RUNTIME } from './serve.js';
 import { checkConfigCommand } from './check-config.js';
 import { checkZoneCommand } from './check-zone.js';
 import { registerAuditCommand } from './audit.js';
+import { registerDnssecCommand } from './dnssec.js';
+import { registerCtlCommand } from '../control/ctl.js';
 
 function packageVersion(): string {
   // dist/src/cli/main.js sits a few folders below package.json; walk up to it.
@@ -21,19 +23,6 @@ function packageVersion(): string {
   return '0.0.0';
 }
 
-/**
- * Imports a module that may not be in this build yet (other commands land separately).
- * Only "this module is missing" is tolerated; any other failure is a real error.
- */
-async function optionalModule<T>(spec: string): Promise<T | undefined> {
-  try {
-    return (await import(spec)) as T;
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes(spec.replace('./', '/'))) return undefined;
-    throw e;
-  }
-}
 
 export async function buildProgram(): Promise<Command> {
   const program = new Command('portcullis')
@@ -46,7 +35,7 @@ export async function buildProgram(): Promise<Command> {
     .description('run the server in the foreground (JSON log on stderr; SIGHUP reloads; SIGTERM/SIGINT drain and exit)')
     .option('-c, --config <file>', 'config file (default: the embedded loopback-only config on 127.0.0.1:5353)')
     .action(async (o: { config?: string }) => {
-      const code = await serveCommand({ config: o.config });
+      const code = await serveCommand({ config: o.config, version: packageVersion() });
       // A cluster worker stays alive while its IPC channel is open: leave explicitly.
       if (cluster.isWorker) process.exit(code);
       process.exitCode = code;
@@ -70,11 +59,12 @@ export async function buildProgram(): Promise<Command> {
       process.exitCode = await checkZoneCommand(origin, file, { stdout: process.stdout, stderr: process.stderr });
     });
 
-  // Commands registered by their own modules when present: audit, ctl.
+  // Commands registered by their own modules: audit, ctl (control API client), dnssec (keys, signing).
   registerAuditCommand(program);
-  const ctl = await optionalModule<{ registerCtlCommand(p: Command): void }>('./ctl.js');
-  ctl?.registerCtlCommand(program);
+  registerCtlCommand(program);
+  registerDnssecCommand(program);
   return program;
+
 }
 
 export async function main(argv: string[] = process.argv): Promise<void> {

@@ -4,11 +4,15 @@ import { ConfigError, DEFAULT_CONFIG_TEXT, formatIssue, loadConfig, parseConfigT
 import { createLogger, type Logger } from '../server/log.js';
 import { BindError, PortcullisServer } from '../server/server.js';
 import type { Step } from '../transport/handler.js';
+import { selfAudit } from '../server/self-audit.js';
+import { startServerControl } from '../server/control.js';
 
 export interface ServeOptions {
   config?: string;
   /** Extra pipeline steps (tests). */
   steps?: Step[];
+  /** Shown by the control API's status. */
+  version?: string;
   stderr?: { write(s: string): unknown };
 }
 
@@ -32,14 +36,29 @@ export async function serveCommand(opts: ServeOptions = {}): Promise<number> {
   }
   const logger = createLogger({ level: config.log.level });
   if (!opts.config) logger.info('no --config: embedded default (127.0.0.1:5353, recursion for loopback clients)');
-  if (config.resolver) logger.warn('recursion is not built yet: queries outside our zones are answered REFUSED');
+  // Self-audit once per process tree (workers would repeat it).
+  const audit = selfAudit(config);
+  if (cluster.isPrimary) for (const w of audit.warnings) logger.warn({ check: w.check, detail: w.message }, 'self-audit');
+  if (audit.fatal) {
+    logger.fatal({ check: audit.fatal.check, detail: audit.fatal.message }, 'self-audit');
+    stderr.write(`portcullis: refusing to start: ${audit.fatal.message}\n`);
+    return EXIT_INVALID;
+  }
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, logger);
   return runServer(config, opts, logger);
 }
 
 async function runServer(config: Config, opts: ServeOptions, logger: Logger): Promise<number> {
   const inWorker = cluster.isWorker;
-  const server = await PortcullisServer.create({ config, configFile: opts.config, logger, steps: opts.steps });
+  let server: PortcullisServer;
+  try {
+    server = await PortcullisServer.create({ config, configFile: opts.config, logger, steps: opts.steps });
+  } catch (e) {
+    // Files the config points at (trust anchors, root hints, cookie secret) that cannot be used.
+    logger.fatal({ err: e }, `cannot start: ${(e as Error).message}`);
+    if (inWorker) process.send?.({ type: 'bind-failed', message: (e as Error).message } satisfies WorkerMessage);
+    return EXIT_INVALID;
+  }
   try {
     await server.bind();
   } catch (e) {
@@ -48,10 +67,25 @@ async function runServer(config: Config, opts: ServeOptions, logger: Logger): Pr
     if (inWorker) process.send?.({ type: 'bind-failed', message: e.message } satisfies WorkerMessage);
     return EXIT_RUNTIME;
   }
+  // The control API: in one process only (with workers, the first one).
+  let control: Awaited<ReturnType<typeof startServerControl>>;
+  if (!inWorker || process.env.PORTCULLIS_WORKER_INDEX === '0') {
+    try {
+      control = await startServerControl(server, { workers: config.workers, version: opts.version });
+
+      if (control) logger.info({ url: control.control.url }, 'control API, /metrics and dashboard');
+    } catch (e) {
+      logger.fatal({ err: e, listen: config.control?.listen }, `cannot start the control API on ${config.control?.listen}: ${(e as Error).message}`);
+      if (inWorker) process.send?.({ type: 'bind-failed', message: (e as Error).message } satisfies WorkerMessage);
+      await server.stop(0);
+      return EXIT_RUNTIME;
+    }
+  }
   try {
     logger.info(server.dropPrivileges());
   } catch (e) {
     logger.fatal({ err: e }, `cannot drop privileges: ${(e as Error).message}`);
+    await control?.control.close();
     await server.stop(0);
     return EXIT_RUNTIME;
   }
@@ -69,7 +103,8 @@ async function runServer(config: Config, opts: ServeOptions, logger: Logger): Pr
     const onStop = (sig: string) => {
       logger.info({ signal: sig }, 'draining');
       process.off('SIGHUP', onHup);
-      server.stop().then(
+      control?.provider.stop();
+      Promise.all([server.stop(), control?.control.close()]).then(
         () => {
           logger.info('stopped');
           resolve(EXIT_OK);
@@ -116,8 +151,9 @@ async function runPrimary(config: Config, logger: Logger): Promise<number> {
         w.send('shutdown');
       }
     };
-    const fork = () => {
-      const w = cluster.fork();
+    const fork = (index: number) => {
+      // Index 0 runs the control API; a replacement keeps the index of the worker it replaces.
+      const w = cluster.fork({ PORTCULLIS_WORKER_INDEX: String(index) });
       w.on('message', (m: WorkerMessage) => {
         if (m.type === 'ready') {
           ready.add(w.id);
@@ -149,7 +185,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<number> {
         // A crashed worker is replaced, a bounded number of times.
         logger.error({ worker: w.id, code, signal }, 'worker died');
         if (++restarts > 10) return stopAll(EXIT_RUNTIME);
-        fork();
+        fork(index);
       });
     };
     const onHup = () => {
@@ -159,6 +195,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<number> {
     process.on('SIGHUP', onHup);
     process.once('SIGTERM', () => stopAll(EXIT_OK));
     process.once('SIGINT', () => stopAll(EXIT_OK));
-    for (let i = 0; i < n; i++) fork();
+    for (let i = 0; i < n; i++) fork(i);
+
   });
 }

@@ -18,6 +18,7 @@ interface JsonSchema {
   minItems?: number;
   pattern?: string;
   anyOf?: JsonSchema[];
+  const?: unknown;
 }
 
 interface Row {
@@ -29,8 +30,9 @@ interface Row {
 
 function typeText(s: JsonSchema): string {
   if (s.enum) return s.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
+  if (s.const !== undefined) return `\`${String(s.const)}\``;
   if (s.anyOf) return s.anyOf.map(typeText).join(' \\| ');
-  const t = Array.isArray(s.type) ? s.type.join(' | ') : s.type ?? 'any';
+  const t = Array.isArray(s.type) ? s.type.join(' \\| ') : s.type ?? 'any';
   if (t === 'array') return `list of ${s.items ? typeText(s.items) : 'any'}`;
   if (t === 'object' && s.additionalProperties && typeof s.additionalProperties === 'object') return 'map';
   let out = t;

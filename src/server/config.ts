@@ -7,6 +7,8 @@ import { isMap, isSeq, isPair, isScalar, LineCounter, parseDocument, type Docume
 import { z } from 'zod';
 import { Name } from '../wire/index.js';
 import { parseListenAddress } from '../transport/address.js';
+import { dnssecZoneSchema } from '../dnssec/signer-config.js';
+import { detectionSchema, monitorSchema, queryLogSchema } from '../monitor/config.js';
 
 const NOT_ACTIVE = '(accepted and validated; not yet active)';
 
@@ -38,6 +40,9 @@ const domainName = z.string().min(1).superRefine((s, ctx) => {
 });
 
 const cidrRe = /^(.+?)(?:\/([0-9]{1,3}))?$/;
+/** List names every config knows (src/policy/acl.ts). */
+const BUILTIN_ACLS = new Set(['any', 'none', 'localhost', 'loopback', 'localnets']);
+
 /** An ACL entry: CIDR, address, `key NAME`, `!ENTRY`, another list's name, `any`, `none`. */
 const aclEntry = z.string().min(1).superRefine((s, ctx) => {
   const body = s.startsWith('!') ? s.slice(1).trim() : s;
@@ -65,10 +70,8 @@ const zoneSchema = z
     'allow-transfer': aclList.optional().describe(`Who may AXFR/IXFR (ACL entries; default none) ${NOT_ACTIVE}.`),
     notify: z.array(hostPort).optional().describe(`Secondaries to NOTIFY on change ${NOT_ACTIVE}.`),
     'allow-update': aclList.optional().describe(`Who may send dynamic updates (default none) ${NOT_ACTIVE}.`),
-    dnssec: z
-      .strictObject({ sign: z.boolean().default(false).describe('Sign the zone online.') })
-      .optional()
-      .describe(`DNSSEC signing ${NOT_ACTIVE}.`),
+    'allow-query': aclList.optional().describe('Who may query this zone (ACL entries). Absent: the global `allow-query` (default any).'),
+    dnssec: dnssecZoneSchema.optional(),
   })
   .superRefine((zc, ctx) => {
     if (!zc.primaries && !zc.file) ctx.addIssue({ code: 'custom', message: 'a primary zone needs "file"', path: [] });
@@ -118,45 +121,120 @@ const keySchema = z.strictObject({
     .describe('Shared secret, base64.'),
 });
 
+const forwardList = (desc: string) =>
+  z
+    .array(
+      z.strictObject({
+        zone: domainName.describe('Names at or below this zone are sent to `to`.'),
+        to: z.array(z.string().min(1)).min(1).describe('Servers: `192.0.2.1`, `192.0.2.1@5353`, `192.0.2.1:5353`, `[2001:db8::1]:5353`.'),
+      }),
+    )
+    .optional()
+    .describe(desc);
+
 const resolverSchema = z
   .strictObject({
     allow: aclList.optional().describe('Who may recurse (ACL entries). Absent: loopback only; `[]`: no recursion.'),
+    'open-resolver': z
+      .boolean()
+      .default(false)
+      .describe('Allow recursion for `any` or public prefixes on a non-loopback listener. Without it `serve` refuses such a config: an open resolver is abused for amplification attacks and cache poisoning.'),
     'root-hints': z.string().optional().describe('Root hints file. Absent: the built-in IANA root hints.'),
     'query-port': z.number().int().min(1).max(65535).default(53).describe('Destination port of outgoing queries (tests use a high port).'),
-    forward: z
-      .array(
-        z.strictObject({
-          zone: domainName.describe('Names at or below this zone are forwarded.'),
-          to: z.array(hostPort).min(1).describe('Upstream servers.'),
-        }),
-      )
+    forward: forwardList('Forward zones: recursive servers asked with RD=1 instead of iterating.'),
+    stub: forwardList('Stub zones: authoritative servers for the zone, iterated from there.'),
+    'qname-minimisation': z.boolean().default(true).describe('RFC 9156 QNAME minimisation (relaxed).'),
+    'case-randomisation': z.boolean().default(true).describe('0x20: random case in outgoing query names, checked in answers.'),
+    ipv6: z.boolean().default(true).describe('Use IPv6 addresses of name servers.'),
+    cache: z
+      .strictObject({
+        'max-ttl': z.number().int().min(0).optional().describe('TTL cap in seconds (default 86400).'),
+        'min-ttl': z.number().int().min(0).optional().describe('TTL floor in seconds (default 0).'),
+        'max-negative-ttl': z.number().int().min(0).optional().describe('Negative TTL cap in seconds (default 3600).'),
+        'max-size': z.number().int().min(65536).optional().describe('Cache size in estimated bytes (default 64 MiB).'),
+        'serve-stale': z.boolean().optional().describe('RFC 8767 serve-stale when upstreams fail (default true).'),
+        prefetch: z.boolean().optional().describe('Refresh popular entries before they expire (default true).'),
+        'bogus-ttl': z.number().int().min(0).optional().describe('Seconds bogus answers are remembered (default 60).'),
+      })
       .optional()
-      .describe('Forward zones instead of iterating.'),
+      .describe('Resolver cache.'),
+    limits: z
+      .strictObject({
+        'max-queries': z.number().int().min(1).optional().describe('Upstream queries per client question (64).'),
+        'max-ns-names': z.number().int().min(1).optional().describe('NS names resolved per client question (12).'),
+        'max-cname-chain': z.number().int().min(1).optional().describe('CNAME/DNAME links followed (12).'),
+        'max-depth': z.number().int().min(1).optional().describe('Nesting of sub-resolutions (6).'),
+        'max-keys-per-tag': z.number().int().min(1).optional().describe('DNSKEYs tried per RRSIG key tag (4).'),
+        'max-signatures': z.number().int().min(1).optional().describe('RRSIGs tried per RRset (8).'),
+        'max-validations': z.number().int().min(1).optional().describe('Signature checks per client question (128).'),
+        'max-nsec3-iterations': z.number().int().min(0).optional().describe('NSEC3 iterations above which answers are insecure (150).'),
+      })
+      .optional()
+      .describe('Work limits per client question (NXNS, KeyTrap).'),
     dnssec: z.enum(['validate', 'off']).default('validate').describe('DNSSEC validation.'),
     'trust-anchors': z.string().optional().describe('DS or DNSKEY records in zone-file syntax. Absent: the root\'s.'),
+    'negative-trust-anchors': z
+      .array(z.strictObject({ name: domainName, until: z.union([z.string(), z.number()]).optional() }))
+      .optional()
+      .describe('RFC 7646: no validation at or below `name` until `until` (ISO 8601 time or epoch seconds).'),
   })
-  .describe(`Recursive resolver ${NOT_ACTIVE}: the resolver is not built yet, so queries outside our zones are REFUSED.`);
+  .describe('Recursive resolver for the clients in `allow`. Without this section the server is authoritative only: names outside our zones get REFUSED.');
 
 const viewSchema = z.strictObject({
-  name: z.string().min(1).describe('View name.'),
-  clients: aclList.describe('Who sees this view (ACL entries).'),
-  zones: z.array(domainName).default([]).describe('Zones served in this view.'),
+  name: z.string().min(1).describe('View name (label `view` in metrics and logs).'),
+  clients: aclList.describe('Who sees this view (ACL entries: addresses, prefixes, lists, `key NAME`).'),
+  destinations: aclList.optional().describe('Only queries to these local addresses (ACL entries). Absent: any.'),
+  keys: z.array(z.string().min(1)).optional().describe('Only queries signed with one of these TSIG keys.'),
+  zones: z
+    .array(z.union([domainName, zoneSchema]))
+    .default([])
+    .describe('Zones of this view: the name of a zone from `zones:`, or a full zone entry (the same name may have another file in another view).'),
+  recursion: aclList.optional().describe('Who in this view may recurse. Absent: `resolver.allow`; `[]`: nobody.'),
 });
 
+const rateCount = (desc: string) => z.number().int().min(0).optional().describe(desc);
 const rateLimitSchema = z
   .strictObject({
-    'responses-per-second': z.number().int().min(1).default(20).describe('Identical responses per second per client netblock.'),
-    slip: z.number().int().min(0).max(10).default(2).describe('Every Nth dropped response is sent truncated instead (0: never).'),
-    window: z.number().int().min(1).max(3600).default(15).describe('Seconds over which rates are averaged.'),
+    'responses-per-second': z.number().int().min(0).default(20).describe('Identical answers per second per client prefix (0: unlimited).'),
+    'nxdomains-per-second': rateCount('NXDOMAIN answers per second per client prefix and zone (default: responses-per-second).'),
+    'nodata-per-second': rateCount('NODATA answers per second per client prefix and zone (default: responses-per-second).'),
+    'referrals-per-second': rateCount('Referrals per second per client prefix and delegation (default: responses-per-second).'),
+    'errors-per-second': rateCount('Error answers (REFUSED, SERVFAIL, ...) per second per client prefix (default: responses-per-second).'),
+    slip: z.number().int().min(0).max(10).default(2).describe('Every Nth limited response is sent truncated (TC) instead of dropped (0: never).'),
+    window: z.number().int().min(1).max(3600).default(15).describe('Seconds an idle bucket is remembered.'),
+    'ipv4-prefix-length': z.number().int().min(8).max(32).default(24).describe('Clients are accounted per IPv4 prefix of this length.'),
+    'ipv6-prefix-length': z.number().int().min(16).max(128).default(56).describe('Clients are accounted per IPv6 prefix of this length.'),
+    exempt: aclList.optional().describe('Clients never limited (ACL entries).'),
+    'log-only': z.boolean().default(false).describe('Count what would be limited, limit nothing.'),
+    'max-buckets': z.number().int().min(1000).max(10_000_000).default(200_000).describe('Bucket table cap; least recently used go first.'),
   })
-  .describe(`Response rate limiting ${NOT_ACTIVE}.`);
+  .describe('Response rate limiting (RRL) for UDP. TCP and clients with a valid DNS cookie are never limited.');
+
+const cookiesSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Answer DNS cookies (RFC 7873, RFC 9018 server cookies).'),
+    secret: z
+      .string()
+      .regex(/^[0-9a-fA-F]{32}$/, 'secret must be 32 hex digits (16 bytes)')
+      .optional()
+      .describe('Server secret, 32 hex digits; share it across an anycast group. Absent: random per start.'),
+    'secret-file': z.string().optional().describe('File holding the secret (32 hex digits); read at start and reload.'),
+    'previous-secret': z
+      .string()
+      .regex(/^[0-9a-fA-F]{32}$/, 'previous-secret must be 32 hex digits (16 bytes)')
+      .optional()
+      .describe('The secret before a rollover, still accepted (RFC 9018 §4.4).'),
+  })
+  .default({ enabled: true })
+  .describe('DNS cookies. On by default with a random secret per start.');
 
 const controlSchema = z
   .strictObject({
-    listen: hostPort.default('127.0.0.1:8053').describe('Address of the HTTP control API, /metrics and dashboard.'),
+    listen: hostPort.default('127.0.0.1:8053').describe('Address of the HTTP control API, /metrics and dashboard. A non-loopback address needs a token.'),
     token: z.string().optional().describe('Bearer token required by the control API.'),
+    'token-file': z.string().optional().describe('File holding the bearer token.'),
   })
-  .describe(`Control API ${NOT_ACTIVE}.`);
+  .describe('Control API, Prometheus /metrics and dashboard. Absent: not started.');
 
 const logSchema = z
   .strictObject({
@@ -181,8 +259,12 @@ export const configSchema = z
       .default(1)
       .describe('Processes serving the same sockets (node:cluster). UDP sockets are shared: every worker reads the same socket and the kernel hands each datagram to one. TCP connections are accepted by the primary and handed out round-robin.'),
     log: logSchema,
-    acl: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/i, 'ACL names are letters, digits, "-" and "_"'), aclList).optional().describe(`Named address lists ${NOT_ACTIVE}.`),
+    acl: z
+      .record(z.string().regex(/^[a-z][a-z0-9_-]*$/i, 'ACL names are letters, digits, "-" and "_"'), aclList)
+      .optional()
+      .describe('Named address lists, used by `allow-query`, `resolver.allow`, `views[].clients`, `rate-limit.exempt`, ... Built in: `localhost`, `any`, `none`.'),
     keys: z.record(z.string().min(1), keySchema).optional().describe(`TSIG keys by name ${NOT_ACTIVE}.`),
+    'allow-query': aclList.optional().describe('Who may query our zones (ACL entries). Absent: any. A zone\'s own `allow-query` overrides it.'),
     zones: z.array(zoneSchema).default([]).describe('Zones served authoritatively.'),
     identity: identitySchema,
     nsid: z
@@ -194,8 +276,25 @@ export const configSchema = z
     edns: ednsSchema,
     tcp: tcpSchema,
     resolver: resolverSchema.optional(),
-    views: z.array(viewSchema).optional().describe(`Split horizon, first match wins ${NOT_ACTIVE}.`),
+    views: z
+      .array(viewSchema)
+      .optional()
+      .describe('Split horizon: the first view whose `clients` (and `destinations`, `keys`) match answers; no match: REFUSED. Zones not listed in a view are not served in it.'),
     'rate-limit': rateLimitSchema.optional(),
+    cookies: cookiesSchema,
+    any: z
+      .enum(['minimal', 'refuse', 'tcp', 'full'])
+      .default('minimal')
+      .describe('qtype ANY (RFC 8482): `minimal` one RRset, `refuse` NOTIMP, `tcp` TC over UDP and everything over TCP, `full` everything.'),
+    'max-amplification': z
+      .number()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('UDP clients without a valid DNS cookie get a truncated (TC) reply when it would be more than this many times the size of their query. Absent: no cap.'),
+    monitor: monitorSchema.optional().describe('Metrics and live statistics (docs/monitoring.md).'),
+    'query-log': queryLogSchema.optional().describe('The query log (docs/monitoring.md).'),
+    detection: detectionSchema.optional().describe('Abuse detection: tunneling, exfiltration, random-subdomain floods, beaconing, amplification (docs/monitoring.md).'),
     control: controlSchema.optional(),
   })
   .superRefine((c, ctx) => {
@@ -217,7 +316,7 @@ export const configSchema = z
         const key = /^key\s+(\S+)$/.exec(body);
         if (key) {
           if (!c.keys?.[key[1]!]) ctx.addIssue({ code: 'custom', message: `unknown key "${key[1]}"`, path: [...path, i] });
-        } else if (/^[a-z][a-z0-9_-]*$/i.test(body) && body !== 'any' && body !== 'none' && !acls.has(body) && !c.keys?.[body])
+        } else if (/^[a-z][a-z0-9_-]*$/i.test(body) && !BUILTIN_ACLS.has(body) && !acls.has(body) && !c.keys?.[body])
           ctx.addIssue({ code: 'custom', message: `unknown ACL or key "${body}"`, path: [...path, i] });
       });
     for (const [name, list] of Object.entries(c.acl ?? {})) checkRefs(list, ['acl', name]);
@@ -226,10 +325,27 @@ export const configSchema = z
       checkRefs(zc['allow-update'], ['zones', i, 'allow-update']);
     });
     checkRefs(c.resolver?.allow, ['resolver', 'allow']);
-    c.views?.forEach((v, i) => checkRefs(v.clients, ['views', i, 'clients']));
+    checkRefs(c['allow-query'], ['allow-query']);
+    checkRefs(c['rate-limit']?.exempt, ['rate-limit', 'exempt']);
+    c.zones.forEach((zc, i) => checkRefs(zc['allow-query'], ['zones', i, 'allow-query']));
+    const viewNames = new Set<string>();
+    c.views?.forEach((v, i) => {
+      if (viewNames.has(v.name)) ctx.addIssue({ code: 'custom', message: `view "${v.name}" is already defined`, path: ['views', i, 'name'] });
+      viewNames.add(v.name);
+      checkRefs(v.clients, ['views', i, 'clients']);
+      checkRefs(v.destinations, ['views', i, 'destinations']);
+      checkRefs(v.recursion, ['views', i, 'recursion']);
+      v.keys?.forEach((k, j) => {
+        if (!c.keys?.[k]) ctx.addIssue({ code: 'custom', message: `unknown key "${k}"`, path: ['views', i, 'keys', j] });
+      });
+      v.zones.forEach((zc, j) => {
+        if (typeof zc !== 'string') checkRefs(zc['allow-query'], ['views', i, 'zones', j, 'allow-query']);
+      });
+    });
   });
 
 export type Config = z.output<typeof configSchema>;
+export type ViewConfig = NonNullable<Config['views']>[number];
 export type ZoneConfig = Config['zones'][number];
 
 /** One problem in a config file, located at the offending key or value. */
@@ -306,7 +422,7 @@ function describeIssue(iss: z.core.$ZodIssue, path: (string | number)[], raw: un
   return `${where}${iss.message}`;
 }
 
-const knownKeys = ['listen', 'user', 'workers', 'log', 'acl', 'keys', 'zones', 'identity', 'nsid', 'edns', 'tcp', 'resolver', 'views', 'rate-limit', 'control'];
+const knownKeys = ['listen', 'user', 'workers', 'log', 'acl', 'keys', 'allow-query', 'zones', 'identity', 'nsid', 'edns', 'tcp', 'resolver', 'views', 'rate-limit', 'cookies', 'any', 'max-amplification', 'monitor', 'query-log', 'detection', 'control'];
 function suggest(key: string): string {
   const camel = key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()).replace(/_/g, '-');
   if (camel !== key) return ` (keys are kebab-case: "${camel}"?)`;
@@ -345,11 +461,20 @@ function locate(doc: Document, lc: LineCounter, file: string, path: (string | nu
 
 function resolvePaths(c: Config, base: string): Config {
   const abs = (p: string | undefined) => (p === undefined || isAbsolute(p) ? p : resolve(base, p));
+  const zone = (zc: ZoneConfig): ZoneConfig => ({
+    ...zc,
+    file: abs(zc.file),
+    ...(zc.dnssec ? { dnssec: { ...zc.dnssec, 'key-directory': abs(zc.dnssec['key-directory']) } } : {}),
+  });
   return {
     ...c,
-    zones: c.zones.map((zc) => ({ ...zc, file: abs(zc.file) })),
+    zones: c.zones.map(zone),
     resolver: c.resolver && { ...c.resolver, 'root-hints': abs(c.resolver['root-hints']), 'trust-anchors': abs(c.resolver['trust-anchors']) },
+    views: c.views?.map((v) => ({ ...v, zones: v.zones.map((zc) => (typeof zc === 'string' ? zc : zone(zc))) })),
+    cookies: { ...c.cookies, 'secret-file': abs(c.cookies['secret-file']) },
+    control: c.control && { ...c.control, 'token-file': abs(c.control['token-file']) },
   };
+
 }
 
 /** NSID bytes from the config value (`hex:...` or text). */

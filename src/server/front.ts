@@ -12,6 +12,12 @@ export interface FrontOptions {
   nsid?: Uint8Array;
   /** Called when a later step throws; the client gets SERVFAIL. */
   onError?: (err: unknown, req: Request) => void;
+  /**
+   * Response-size ratio cap for UDP clients without a valid DNS cookie: a reply larger than
+   * this many times the query is replaced by an empty one with TC set (the client retries over
+   * TCP, which a spoofed source cannot). Undefined: no cap.
+   */
+  maxAmplification?: number;
 }
 
 /** Without EDNS a UDP reply is at most 512 bytes (RFC 1035 §2.3.4). */
@@ -24,6 +30,9 @@ export class FrontStep implements Step {
   private readonly udpSize: number;
   private readonly nsidOption: EdnsOption | undefined;
   private readonly onError: ((err: unknown, req: Request) => void) | undefined;
+  private readonly maxAmplification: number | undefined;
+  /** Replies truncated by the amplification cap. */
+  amplificationCapped = 0;
   /** The two OPT records of precompiled replies (DO clear, DO set). */
   private readonly optPlain: Uint8Array;
   private readonly optDo: Uint8Array;
@@ -34,6 +43,7 @@ export class FrontStep implements Step {
     this.optDo = optRecord(this.udpSize, true);
     this.nsidOption = opts.nsid ? { code: EdnsOptionCode.NSID, data: opts.nsid } : undefined;
     this.onError = opts.onError;
+    this.maxAmplification = opts.maxAmplification;
   }
 
   async handle(req: Request, next: Next): Promise<Reply> {
@@ -66,6 +76,19 @@ export class FrontStep implements Step {
 
   finalize(req: Request, reply: Reply): Reply {
     if (reply.drop) return reply;
+    const out = this.encode(req, reply);
+    const cap = this.maxAmplification;
+    if (cap === undefined || req.transport !== 'udp' || req.state.validCookie === true) return out;
+    const wire = out.wire;
+    if (!wire || wire.length <= cap * req.raw.length || (wire[2]! & 0x02) !== 0) return out;
+    // Too large for what the client spent: an empty TC reply (RFC 7873 §5.3 and RRL's slip).
+    this.amplificationCapped++;
+    const msg = out.message ?? decodeMessage(wire);
+    const tc: Message = { ...msg, tc: true, aa: false, answer: [], authority: [], additional: [] };
+    return { message: tc, wire: encodeMessage(tc, { maxSize: this.maxSize(req) }), reason: 'amplification' };
+  }
+
+  private encode(req: Request, reply: Reply): Reply {
     const limit = this.maxSize(req);
     let msg = reply.message;
     if (!msg) {
@@ -76,14 +99,14 @@ export class FrontStep implements Step {
       const qEdns = req.message.edns;
       if (!qEdns) {
         if (wire.length <= limit) return reply;
-      } else {
+      } else if (req.state.responseOptions === undefined) {
         const opt = this.optBytes(qEdns);
         if (opt && wire.length + opt.length <= limit) return { wire: appendOpt(wire, opt), reason: reply.reason };
       }
       // Too big (or an OPT with options): decode, and encode again with truncation.
       msg = decodeMessage(wire);
     }
-    const out: Message = { ...msg, edns: this.responseEdns(req.message.edns, msg.edns) };
+    const out: Message = { ...msg, edns: this.responseEdns(req.message.edns, msg.edns, req.state.responseOptions as EdnsOption[] | undefined) };
     return { message: out, wire: encodeMessage(out, { maxSize: limit }), reason: reply.reason };
   }
 
@@ -97,11 +120,15 @@ export class FrontStep implements Step {
   }
 
   /** OPT for the response: only when the query had one (RFC 6891 §7); version 0; DO copied. */
-  private responseEdns(query: Edns | undefined, fromSteps: Edns | undefined): Edns | undefined {
+  private responseEdns(query: Edns | undefined, fromSteps: Edns | undefined, extra?: readonly EdnsOption[]): Edns | undefined {
     if (!query) return undefined;
     let options: EdnsOption[] = EMPTY;
-    if (fromSteps && fromSteps.options.length) options = fromSteps.options.filter((o) => o.code !== EdnsOptionCode.NSID);
+    // NSID and COOKIE are ours to add: a step's message may carry the query's options.
+    if (fromSteps && fromSteps.options.length) options = fromSteps.options.filter((o) => o.code !== EdnsOptionCode.NSID && o.code !== EdnsOptionCode.COOKIE);
     if (this.nsidOption && query.options.length && query.options.some(isNsid)) options = [...options, this.nsidOption];
+    // Options steps left for the response (the COOKIE of the cookie step).
+    if (extra && extra.length) options = [...options, ...extra];
+
     return { udpSize: this.udpSize, version: 0, do: query.do, z: 0, options };
   }
 }

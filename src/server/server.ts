@@ -5,13 +5,15 @@ import { parseListenAddress, type ListenAddress } from '../transport/address.js'
 import { UdpListener } from '../transport/udp.js';
 import { TcpListener } from '../transport/tcp.js';
 import { ZoneSet } from '../authoritative/zone-set.js';
-import { AuthoritativeStep } from '../authoritative/step.js';
 import type { Zone } from '../zone/zone.js';
 import { ConfigError, formatIssue, loadConfig, nsidBytes, type Config } from './config.js';
 import { FrontStep } from './front.js';
 import { composePipeline } from './pipeline.js';
 import type { Logger } from './log.js';
-import { loadZone, fileSignature, zoneOrigin, type ZoneLoad } from './zones.js';
+import { loadZone, fileSignature, type ZoneLoad } from './zones.js';
+import { buildZone } from '../zone/zone.js';
+import { isViewKey, Runtime, zoneEntries } from './wiring.js';
+import { XfrService } from '../xfr/service.js';
 
 export interface ServerOptions {
   config: Config;
@@ -65,6 +67,11 @@ export class PortcullisServer {
   private readonly answerSteps: (server: PortcullisServer, config: Config) => Promise<Step[]>;
   private reloading: Promise<ReloadResult> | undefined;
   private stopping: Promise<void> | undefined;
+  /** Monitor, resolver, cookie secret, rate-limit buckets and signers: kept across reloads (wiring.ts). */
+  readonly runtime: Runtime;
+  /** Transfers, NOTIFY, dynamic update, secondary zones (src/xfr): owns the zones it changes. */
+  readonly xfr: XfrService;
+  private signTimer: NodeJS.Timeout | undefined;
 
   /** The current zones; steps call this per request, so a reload swaps them atomically. */
   readonly getZones = (): ZoneSet => this.zoneSet;
@@ -77,6 +84,8 @@ export class PortcullisServer {
     this.logger = opts.logger;
     this.extraSteps = opts.steps ?? [];
     this.answerSteps = opts.answerSteps ?? defaultAnswerSteps;
+    this.runtime = new Runtime(opts.logger, opts.config);
+    this.xfr = new XfrService({ logger: opts.logger, onChange: () => this.publishXfr() });
   }
 
   /** Loads zones and builds the pipeline; does not bind yet. */
@@ -95,31 +104,38 @@ export class PortcullisServer {
     const front = new FrontStep({
       udpSize: config.edns['udp-size'],
       nsid: nsidBytes(config.nsid),
+      maxAmplification: config['max-amplification'],
       onError: (err, req) => this.logger.error({ err, qname: req.message.question[0]?.name.toString(), client: req.client.address }, 'step failed; answered SERVFAIL'),
     });
-    return composePipeline([front, ...(await this.answerSteps(this, config)), ...this.extraSteps]);
+    // The xfr step is a finalize step after the front step: it wraps the chain (TSIG signs final bytes).
+    return composePipeline([front, this.xfr.step, ...(await this.answerSteps(this, config)), ...this.extraSteps]);
   }
 
   /** Loads every zone of `config`, reusing `previous` ones whose file did not change. */
   private async loadZones(config: Config, previous: Map<string, ServedZone>): Promise<ReloadResult> {
     const res: ReloadResult = { ok: true, loaded: [], kept: [], failed: [], removed: [] };
     const next = new Map<string, ServedZone>();
-    for (const zc of config.zones) {
-      if (zc.primaries) {
-        this.logger.warn({ zone: zc.name }, 'secondary zones are not yet active; zone not served');
-        continue;
-      }
-      const key = zoneOrigin(zc.name).key;
+    for (const { zc, key } of zoneEntries(config)) {
+      if (zc.primaries) continue; // secondary zones: src/xfr pulls and serves them
+      // key: the origin's, or VIEW\0ORIGIN for a zone written inside a view (wiring.ts)
       const old = previous.get(key);
-      if (old && old.file === zc.file && old.signature === (await fileSignature(zc.file!))) {
+      const signer = this.runtime.signerFor(key, zc);
+      if (old && old.file === zc.file && old.signature === (await fileSignature(zc.file!)) && this.runtime.loadedWith.get(key) === signer) {
         next.set(key, old);
         res.kept.push(zc.name);
         continue;
       }
-      const load: ZoneLoad = await loadZone(zc);
+      let load: ZoneLoad;
+      try {
+        load = await loadZone(zc, { signer });
+      } catch (e) {
+        // Signing failures (key files) are zone errors: the old version stays.
+        load = { name: zc.name, file: zc.file!, signature: '', errors: [`signing: ${(e as Error).message}`], warnings: [], ms: 0 };
+      }
       for (const w of load.warnings) this.logger.warn({ zone: zc.name }, w);
       if (load.zone) {
         next.set(key, { zone: load.zone, file: load.file, signature: load.signature });
+        this.runtime.loadedWith.set(key, signer);
         res.loaded.push(zc.name);
         this.logger.info({ zone: zc.name, serial: load.zone.serial, records: load.zone.recordCount, ms: load.ms }, 'zone loaded');
       } else {
@@ -134,9 +150,56 @@ export class PortcullisServer {
     }
     for (const [key, old] of previous) if (!next.has(key)) res.removed.push(old.zone.origin.toString());
     // The swap: one assignment; requests in flight keep the ZoneSet they already fetched.
+    // src/xfr: journal replayed over file zones, secondary copies added (publishXfr).
+    await this.xfr.configure(config, [...next].filter(([k]) => !isViewKey(k)).map(([, s]) => s.zone));
     this.served = next;
-    this.zoneSet = new ZoneSet([...next.values()].map((s) => s.zone));
+    this.publishXfr();
+    this.runtime.pruneSigners(new Set(next.keys()));
+    this.scheduleSigning();
     return res;
+  }
+
+  /** Swaps in the zones the xfr service changed (update, transfer in, expiry). */
+  private publishXfr(): void {
+    this.served = this.xfr.apply(this.served, (zone, prev) => ({ file: prev?.file ?? '', signature: prev?.signature ?? '', zone }));
+    this.zoneSet = new ZoneSet([...this.served].filter(([k]) => !isViewKey(k)).map(([, s]) => s.zone));
+  }
+
+  /** The served zones by key (origin, or VIEW\0ORIGIN); a new map after every swap. */
+  readonly getServed = (): ReadonlyMap<string, { readonly zone: Zone }> => this.served;
+
+  /** Re-signs zones when their signer's refresh is due, and schedules the next pass. */
+  private scheduleSigning(): void {
+    if (this.signTimer) clearTimeout(this.signTimer);
+    this.signTimer = undefined;
+    const at = this.runtime.nextRefresh();
+    if (at === undefined || this.stopping) return;
+    const ms = Math.min(Math.max(1000, at * 1000 - Date.now()), 2 ** 31 - 1);
+    this.signTimer = setTimeout(() => this.refreshSignatures(), ms);
+    this.signTimer.unref();
+  }
+
+  private refreshSignatures(): void {
+    const now = Math.floor(Date.now() / 1000);
+    const next = new Map(this.served);
+    for (const [key, { signer }] of this.runtime.signers) {
+      const s = next.get(key);
+      const due = signer.refreshAt;
+      if (!s || due === undefined || due > now + 1) continue;
+      try {
+        const zone = buildZone(s.zone.origin, signer.refresh(now).records);
+        next.set(key, { ...s, zone });
+        this.logger.info({ zone: zone.origin.toString(), serial: zone.serial }, 'zone signatures refreshed');
+      } catch (e) {
+        this.logger.error({ zone: s.zone.origin.toString(), err: e }, 'signature refresh failed; retrying in a minute');
+        this.signTimer = setTimeout(() => this.refreshSignatures(), 60_000);
+        this.signTimer.unref();
+        return;
+      }
+    }
+    this.served = next;
+    this.zoneSet = new ZoneSet([...next].filter(([k]) => !isViewKey(k)).map(([, s]) => s.zone));
+    this.scheduleSigning();
   }
 
   /** Binds every listener (UDP and TCP per plain address). Throws BindError. */
@@ -220,7 +283,7 @@ export class PortcullisServer {
         this.logger.error('config has errors; reload skipped, still serving the previous config');
         return { ok: false, loaded: [], kept: [], failed: ['config'], removed: [] };
       }
-      for (const key of ['listen', 'user', 'workers'] as const)
+      for (const key of ['listen', 'user', 'workers', 'control'] as const)
         if (JSON.stringify(config[key]) !== JSON.stringify(this.config[key])) this.logger.warn({ key }, `"${key}" changed: takes effect after a restart`);
     }
     const res = await this.loadZones(config, this.served);
@@ -232,7 +295,10 @@ export class PortcullisServer {
 
   /** Stops accepting, lets queries in flight finish (at most `graceMs`), closes. */
   stop(graceMs = 5000): Promise<void> {
-    this.stopping ??= this.closeListeners(graceMs);
+    if (this.signTimer) clearTimeout(this.signTimer);
+    // Then src/xfr writes changed zone files and closes journals.
+    this.stopping ??= this.closeListeners(graceMs).then(() => this.xfr.stop());
+
     return this.stopping;
   }
 
@@ -241,12 +307,11 @@ export class PortcullisServer {
   }
 }
 
+/** The configured steps (wiring.ts): policy, views, our zones, the resolver, the monitor. */
 async function defaultAnswerSteps(server: PortcullisServer, config: Config): Promise<Step[]> {
-  const steps: Step[] = [];
-  const id = config.identity;
-  steps.push(new AuthoritativeStep(server.getZones, { identity: { version: id.version, hostname: id.hostname, serverId: id['server-id'] } }));
-  return steps;
+  return server.runtime.steps({ config, logger: server.logger, served: server.getServed }, config);
 }
+
 
 async function bindOne(a: ListenAddress, proto: 'udp' | 'tcp', start: () => Promise<void>): Promise<void> {
   try {

@@ -7,6 +7,14 @@ import { readZoneFile, ZoneError, warningText, type ZoneWarning } from '../zone/
 import { buildZone, type Zone } from '../zone/zone.js';
 import { checkZone, findingText } from '../zone/checks.js';
 import type { ZoneConfig } from './config.js';
+import type { ZoneSigner } from '../dnssec/signer-service.js';
+
+export interface LoadZoneOptions {
+  /** Online signing: the checked records are signed between the checks and the build. */
+  signer?: ZoneSigner;
+  /** Seconds since the epoch for signing (default: now). */
+  now?: number;
+}
 
 /** Records parsed between two yields to the event loop. */
 const CHUNK = 4096;
@@ -42,7 +50,7 @@ function text(e: unknown): string {
 }
 
 /** Loads one primary zone. Never throws: problems come back in `errors` (and no `zone`). */
-export async function loadZone(zc: ZoneConfig): Promise<ZoneLoad> {
+export async function loadZone(zc: ZoneConfig, opts: LoadZoneOptions = {}): Promise<ZoneLoad> {
   const started = performance.now();
   const file = zc.file!;
   const signature = await fileSignature(file);
@@ -84,7 +92,9 @@ export async function loadZone(zc: ZoneConfig): Promise<ZoneLoad> {
   if (errors.length) return done();
   await yieldToLoop();
   try {
-    return done(buildZone(origin, checked.records));
+    const served = opts.signer ? opts.signer.sign(checked.records, opts.now ?? Math.floor(Date.now() / 1000)).records : checked.records;
+    return done(buildZone(origin, served));
+
   } catch (e) {
     errors.push(text(e));
     return done();

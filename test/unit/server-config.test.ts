@@ -124,7 +124,10 @@ test('check-config: exit 0 on the example, 1 with FILE:LINE:COL errors, 1 for a 
   const ok = await runCli(['check-config', 'examples/portcullis.yaml', '--explain']);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /OK/);
-  assert.match(ok.stdout, /answer\s+authoritative → refuse/);
+  assert.match(ok.stdout, /accept\s+detection → rate-limit → cookies/);
+  assert.match(ok.stdout, /route\s+view/);
+  assert.match(ok.stdout, /answer\s+authoritative → resolver → refuse/);
+  assert.match(ok.stdout, /finalize\s+front → monitor/);
   const dir = mkdtempSync(join(tmpdir(), 'pc-cfg-'));
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, 'listen: [127.0.0.1:5353]\nzones:\n  - name: x.test\n    file: x.zone\n    flie: y\n');
