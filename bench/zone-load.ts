@@ -8,6 +8,8 @@
 //   named-checkzone -i local, knotc zone-check (offline), nsd-checkzone: the peers' checkers
 //   knotd, nsd, portcullis serve: the daemons, from spawn to the first answer for the SOA;
 //                memory as PSS of the process tree a second later and the largest VmHWM in it
+// CPU seconds (user + system) are printed beside wall time: on a machine shared with other
+// work they move much less than wall time.
 // Bounded: every step has a time limit (10 minutes) and the daemons listen on 127.0.0.1 only.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,7 +22,7 @@ import { checkBuiltZone, checkZone } from '../src/zone/checks.js';
 import { buildZone } from '../src/zone/zone.js';
 import { generateZone, GEN_ORIGIN } from './gen-zone.js';
 import { findBinary, startAuth, type AuthName } from './peers.js';
-import { memory, processTree } from './proc.js';
+import { cpuSeconds, memory, processTree } from './proc.js';
 
 const LIMIT_MS = 600_000;
 const PORT = 25_390;
@@ -28,6 +30,8 @@ const PORT = 25_390;
 interface Row {
   step: string;
   seconds?: number;
+  /** User + system CPU seconds: steadier than wall time on a shared machine. */
+  cpu?: number;
   peakMB?: number;
   residentMB?: number;
   note: string;
@@ -75,17 +79,19 @@ async function child(step: string, file: string): Promise<void> {
     note += ` (s: ${parts.join(', ')})`;
   }
   const seconds = (performance.now() - t0) / 1000;
+  const used = process.cpuUsage();
+  const cpu = (used.user + used.system) / 1e6;
   global.gc?.();
   const resident = process.memoryUsage().rss;
-  process.stdout.write(JSON.stringify({ seconds, peak: peakRss(), resident, note }) + '\n');
+  process.stdout.write(JSON.stringify({ seconds, cpu, peak: peakRss(), resident, note }) + '\n');
 }
 
 function ours(step: string, file: string): Row {
   const res = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', step, file], { encoding: 'utf8', timeout: LIMIT_MS });
   const line = res.stdout?.trim().split('\n').pop() ?? '';
   try {
-    const o = JSON.parse(line) as { seconds: number; peak: number; resident: number; note: string };
-    return { step: `portcullis ${step}`, seconds: o.seconds, peakMB: mb(o.peak), residentMB: mb(o.resident), note: o.note };
+    const o = JSON.parse(line) as { seconds: number; cpu: number; peak: number; resident: number; note: string };
+    return { step: `portcullis ${step}`, seconds: o.seconds, cpu: o.cpu, peakMB: mb(o.peak), residentMB: mb(o.resident), note: o.note };
   } catch {
     return { step: `portcullis ${step}`, note: `failed: ${(res.error?.message ?? res.stderr ?? '').slice(0, 200)}` };
   }
@@ -98,13 +104,13 @@ function checker(step: string, binary: string, args: string[]): Row {
   const time = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
   const t0 = performance.now();
   const res = time
-    ? spawnSync(time, ['-f', '@@%e %M', path, ...args], { encoding: 'utf8', timeout: LIMIT_MS, maxBuffer: 1 << 26 })
+    ? spawnSync(time, ['-f', '@@%e %M %U %S', path, ...args], { encoding: 'utf8', timeout: LIMIT_MS, maxBuffer: 1 << 26 })
     : spawnSync(path, args, { encoding: 'utf8', timeout: LIMIT_MS, maxBuffer: 1 << 26 });
   const seconds = (performance.now() - t0) / 1000;
   if (res.error) return { step, note: `not run: ${res.error.message}` };
-  const m = /@@([0-9.]+) ([0-9]+)/.exec(res.stderr ?? '');
+  const m = /@@([0-9.]+) ([0-9]+) ([0-9.]+) ([0-9.]+)/.exec(res.stderr ?? '');
   const said = `${res.stdout ?? ''}${(res.stderr ?? '').replace(/@@.*\n?/, '')}`.trim().split('\n').pop() ?? '';
-  return { step, seconds: m ? Number(m[1]) : seconds, ...(m ? { peakMB: Math.round(Number(m[2]) / 1024) } : {}), note: `exit ${res.status}${said ? `: ${said.slice(0, 80)}` : ''}` };
+  return { step, seconds: m ? Number(m[1]) : seconds, ...(m ? { cpu: Number(m[3]) + Number(m[4]), peakMB: Math.round(Number(m[2]) / 1024) } : {}), note: `exit ${res.status}${said ? `: ${said.slice(0, 80)}` : ''}` };
 }
 
 /** Largest VmHWM (peak RSS) among the process tree of `pid`. */
@@ -125,9 +131,10 @@ async function daemon(which: AuthName, file: string, cli: string): Promise<Row> 
   try {
     const s = await startAuth(which, { origin: GEN_ORIGIN, file, address: '127.0.0.1', port: PORT, readyTimeoutMs: LIMIT_MS }, { cli, nodeArgs: ['--expose-gc'] });
     try {
+      const cpu = cpuSeconds(s.pid);
       await new Promise((r) => setTimeout(r, 1000));
       const m = memory(s.pid);
-      return { step, seconds: s.startMs / 1000, peakMB: mb(treePeak(s.pid)), residentMB: mb(m.pss), note: `time to the first answer; resident = PSS of ${processTree(s.pid).length} process(es)` };
+      return { step, seconds: s.startMs / 1000, cpu, peakMB: mb(treePeak(s.pid)), residentMB: mb(m.pss), note: `time to the first answer; resident = PSS of ${processTree(s.pid).length} process(es)` };
     } finally {
       await s.stop();
     }
@@ -176,11 +183,11 @@ async function main(): Promise<void> {
       if (only && !only.has(name)) continue;
       const row = await run();
       rows.push(row);
-      console.error(`${row.step}: ${row.seconds?.toFixed(2) ?? '-'} s, peak ${row.peakMB ?? '-'} MB`);
+      console.error(`${row.step}: ${row.seconds?.toFixed(2) ?? '-'} s (CPU ${row.cpu?.toFixed(2) ?? '-'} s), peak ${row.peakMB ?? '-'} MB`);
     }
-    console.log('| step | seconds | peak RSS MB | resident MB | note |');
-    console.log('|---|---:|---:|---:|---|');
-    for (const r of rows) console.log(`| ${r.step} | ${r.seconds?.toFixed(2) ?? '-'} | ${r.peakMB ?? '-'} | ${r.residentMB ?? '-'} | ${r.note} |`);
+    console.log('| step | seconds | CPU seconds | peak RSS MB | resident MB | note |');
+    console.log('|---|---:|---:|---:|---:|---|');
+    for (const r of rows) console.log(`| ${r.step} | ${r.seconds?.toFixed(2) ?? '-'} | ${r.cpu?.toFixed(2) ?? '-'} | ${r.peakMB ?? '-'} | ${r.residentMB ?? '-'} | ${r.note} |`);
   } finally {
     if (keepAt < 0) rmSync(dir, { recursive: true, force: true });
   }
