@@ -192,7 +192,9 @@ export function lookup(zone: Zone, qname: Name, qtype: number, opts: LookupOptio
 
 /** One name in one zone: RFC 1034 §4.3.2 steps 3a-3c. */
 function step(zone: Zone, name: Name, qtype: number, s: Sections, opts: LookupOptions): StepResult {
-  const enc = zone.closestEncloser(name)!;
+  let enc = zone.closestEncloser(name)!;
+  // RFC 5155 §7.2.8: an NSEC3 owner name is answered as if it did not exist.
+  if (enc.exact && enc.node.flags & NodeFlag.NSEC3_OWNER && enc.node.parent) enc = { node: enc.node.parent, exact: false };
   let node = enc.node;
   // A cut or DNAME above the closest encloser wins over anything below it (occluded data).
   const cut = node.above;

@@ -10,6 +10,7 @@ import { NodeFlag, type RRset, type ZoneNode } from './zone.js';
  */
 export function compile(origin: Name, byKey: Map<string, ZoneNode>): ZoneNode[] {
   const nodes = canonicalOrder(byKey);
+  const parents = new Set<ZoneNode>();
   // Canonical order (RFC 4034 §6.1) puts every ancestor before its descendants, so one pass
   // in this order sees each parent finished before its children.
   for (let i = 0; i < nodes.length; i++) {
@@ -31,6 +32,11 @@ export function compile(origin: Name, byKey: Map<string, ZoneNode>): ZoneNode[] 
     if (node.getRRset(RRType.DNAME)) flags |= NodeFlag.DNAME;
     node.flags = flags;
     attachSigs(node);
+    if (node.parent) parents.add(node.parent);
+  }
+  for (const node of nodes) {
+    if (parents.has(node) || !node.getRRset(RRType.NSEC3)) continue;
+    if (node.rrsets.every((set) => set.type === RRType.NSEC3 || set.type === RRType.RRSIG)) node.flags |= NodeFlag.NSEC3_OWNER;
   }
   for (const node of nodes) {
     if (node.above) continue; // occluded data is never answered from, so needs no targets

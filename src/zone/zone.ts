@@ -30,6 +30,11 @@ export const NodeFlag = {
   DNAME: 4,
   /** First label is `*` (RFC 4592 wildcard domain name). */
   WILDCARD: 8,
+  /**
+   * Owns nothing but NSEC3 (and its RRSIGs) and has no names below: answered as a name that
+   * does not exist (RFC 5155 §7.2.8).
+   */
+  NSEC3_OWNER: 16,
 } as const;
 
 /**

@@ -166,6 +166,19 @@ for (const [label, policy] of POLICIES) {
     assert.ok(zone.signed);
     let verified = 0;
     for (const c of CASES) verified += checkCase(zone, keys, c, policy);
+    if (policy.denial === 'nsec3') {
+      // RFC 5155 §7.2.8: the owner name of an NSEC3 RR is answered as a name that does not exist.
+      const owner = Name.parse(`${base32hex(nsec3Hash(n('www'), policy.nsec3Salt, policy.nsec3Iterations))}.example.test.`);
+      assert.ok(zone.getNode(owner), 'the NSEC3 owner is in the tree');
+      for (const type of [RRType.A, RRType.NSEC3]) {
+        const a = lookup(zone, owner, type, { do: true });
+        assert.equal(a.rcode, Rcode.NXDOMAIN, `NSEC3 owner, type ${type}`);
+        assert.ok(a.answer.length === 0);
+        assert.deepEqual(verifyAll([...a.authority, ...keys], ORIGIN, NOW).failures, []);
+        const proof = a.authority.filter((r) => r.type === RRType.NSEC3 || (r.type === RRType.RRSIG && (r.data as { typeCovered: number }).typeCovered === RRType.NSEC3));
+        assert.deepEqual(lines(proof), lines(denialProof(zone, owner, type, 'nxdomain')));
+      }
+    }
     t.diagnostic(`${CASES.length} questions, ${verified} signatures verified`);
     assert.ok(verified >= CASES.length);
   });
