@@ -103,6 +103,23 @@ export class XfrService {
     return out;
   }
 
+  /**
+   * The server's map of served zones (keyed by origin key) with the managed zones' current
+   * versions in it: updated primaries replace their file version, secondaries are added while
+   * they have data and are not expired, and removed otherwise. `wrap` makes a map entry.
+   */
+  apply<T extends { readonly zone: Zone }>(served: ReadonlyMap<string, T>, wrap: (zone: Zone, previous: T | undefined) => T): Map<string, T> {
+    const out = new Map(served);
+    for (const [key, m] of this.managed) {
+      const z = m.served;
+      const prev = out.get(key);
+      if (z) {
+        if (prev?.zone !== z) out.set(key, wrap(z, prev));
+      } else if (m.secondary) out.delete(key);
+    }
+    return out;
+  }
+
   changed(): void {
     this.opts.onChange();
   }
@@ -342,7 +359,7 @@ export class ManagedZone {
   /** Starts from a zone file version: replays the journal over it (start) or takes a changed file (reload). */
   adoptFile(fz: Zone): Promise<void> {
     return this.serialize(async () => {
-      if (fz === this.fileZone) return;
+      if (fz === this.fileZone || fz === this.zone) return; // unchanged, or our own version handed back
       const first = this.zone === undefined;
       this.fileZone = fz;
       const j = await this.openJournal();
