@@ -57,6 +57,18 @@ const aclList = z.array(aclEntry);
 const seconds = (desc: string, def: number) => z.number().positive().max(86400).default(def).describe(desc);
 const count = (desc: string, def: number, max = 1_000_000) => z.number().int().min(1).max(max).default(def).describe(desc);
 
+/** A remote server for transfers and NOTIFY: `ADDRESS[:PORT] [key NAME]`. */
+const remoteEntry = z.string().superRefine((s, ctx) => {
+  const m = /^\s*(\S+)(?:\s+key\s+(\S+))?\s*$/.exec(s);
+  try {
+    if (!m) throw new Error('expected "ADDRESS[:PORT] [key NAME]"');
+    const a = parseListenAddress(m[1]!);
+    if (a.scheme !== 'dns' || !isIP(a.host)) throw new Error('an IP address is expected here');
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `bad remote "${s}": ${(e as Error).message}` });
+  }
+});
+
 // ---- sections ----
 
 const zoneSchema = z
@@ -64,12 +76,19 @@ const zoneSchema = z
     name: domainName.describe('Zone origin, e.g. `example.test`.'),
     file: z.string().min(1).optional().describe('Zone file (primary: read from it; secondary: kept in it). Relative to the config file.'),
     primaries: z
-      .array(z.string().min(1))
+      .array(remoteEntry)
       .optional()
-      .describe(`Secondary zone: where to pull it from, e.g. \`"192.0.2.1:53 key xfr-key"\` ${NOT_ACTIVE}.`),
-    'allow-transfer': aclList.optional().describe(`Who may AXFR/IXFR (ACL entries; default none) ${NOT_ACTIVE}.`),
-    notify: z.array(hostPort).optional().describe(`Secondaries to NOTIFY on change ${NOT_ACTIVE}.`),
-    'allow-update': aclList.optional().describe(`Who may send dynamic updates (default none) ${NOT_ACTIVE}.`),
+      .describe('Secondary zone: the primaries to pull it from, in order, as `"ADDRESS[:PORT] [key NAME]"` (e.g. `"192.0.2.1:53 key xfr-key"`): SOA checks, IXFR with AXFR fallback, signed with the key; NOTIFY accepted only from these addresses. The copy is kept in `file` (plus `FILE.jnl` and `FILE.state`), served at once after a restart, and no longer served after the SOA expire time without a primary. See docs/xfr.md.'),
+    'allow-transfer': aclList
+      .optional()
+      .describe('Who may AXFR/IXFR this zone (ACL entries; a bare key name means `key NAME`; default none). IXFR is served from the journal `FILE.jnl`. See docs/xfr.md.'),
+    notify: z
+      .array(remoteEntry)
+      .optional()
+      .describe('Where to send NOTIFY on every change, as `"ADDRESS[:PORT] [key NAME]"` (port 53 by default); with `allow-transfer` set, the in-zone addresses of the zone\'s NS (not the SOA MNAME) are notified too.'),
+    'allow-update': aclList
+      .optional()
+      .describe('Who may send dynamic updates (RFC 2136; ACL entries, e.g. `key xfr-key`; default none). An update is answered once written to `FILE.jnl` and flushed to disk; the zone file is rewritten from memory every minute and on shutdown.'),
     'allow-query': aclList.optional().describe('Who may query this zone (ACL entries). Absent: the global `allow-query` (default any).'),
     dnssec: dnssecZoneSchema.optional(),
   })
@@ -263,7 +282,7 @@ export const configSchema = z
       .record(z.string().regex(/^[a-z][a-z0-9_-]*$/i, 'ACL names are letters, digits, "-" and "_"'), aclList)
       .optional()
       .describe('Named address lists, used by `allow-query`, `resolver.allow`, `views[].clients`, `rate-limit.exempt`, ... Built in: `localhost`, `any`, `none`.'),
-    keys: z.record(z.string().min(1), keySchema).optional().describe(`TSIG keys by name ${NOT_ACTIVE}.`),
+    keys: z.record(z.string().min(1), keySchema).optional().describe('TSIG keys by name (RFC 8945), for transfers, NOTIFY, UPDATE and signed queries; refer to them as `key NAME` in ACLs and remotes.'),
     'allow-query': aclList.optional().describe('Who may query our zones (ACL entries). Absent: any. A zone\'s own `allow-query` overrides it.'),
     zones: z.array(zoneSchema).default([]).describe('Zones served authoritatively.'),
     identity: identitySchema,
@@ -323,6 +342,11 @@ export const configSchema = z
     c.zones.forEach((zc, i) => {
       checkRefs(zc['allow-transfer'], ['zones', i, 'allow-transfer']);
       checkRefs(zc['allow-update'], ['zones', i, 'allow-update']);
+      for (const field of ['primaries', 'notify'] as const)
+        zc[field]?.forEach((r, j) => {
+          const k = /\skey\s+(\S+)\s*$/.exec(r);
+          if (k && !c.keys?.[k[1]!]) ctx.addIssue({ code: 'custom', message: `unknown key "${k[1]}"`, path: ['zones', i, field, j] });
+        });
     });
     checkRefs(c.resolver?.allow, ['resolver', 'allow']);
     checkRefs(c['allow-query'], ['allow-query']);
