@@ -1,7 +1,12 @@
 /** Malformed wire data. `offset` is the byte position in the message where decoding failed. */
 export class WireError extends Error {
   constructor(message: string, readonly offset: number) {
+    // No stack trace: a flood of malformed packets throws one of these per packet, and capturing
+    // the stack was most of the cost of rejecting one. The message and offset say what failed.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${message} at offset ${offset}`);
+    Error.stackTraceLimit = limit;
     this.name = 'WireError';
   }
 }

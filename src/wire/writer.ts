@@ -3,7 +3,11 @@ import { Name } from './name.js';
 /** Raised when a message would exceed the writer's size limit; the caller rolls back. */
 export class Overflow extends Error {
   constructor() {
+    // Control flow, not a failure: no stack trace (capturing one is costly on the answer path).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super('message too large');
+    Error.stackTraceLimit = limit;
   }
 }
 
