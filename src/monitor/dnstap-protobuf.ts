@@ -272,7 +272,9 @@ export function toTimestamp(t?: bigint | number | Date): DnstapTimestamp {
   else if (typeof t === 'bigint') ns = clockBase.wallNs + (t - clockBase.hr);
   else {
     const ms = typeof t === 'number' ? t : t.getTime();
-    ns = BigInt(Math.round(ms * 1_000_000));
+    // Whole milliseconds through BigInt: ms * 1e6 as a double would lose the low digits.
+    const whole = Math.floor(ms);
+    ns = BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1_000_000));
   }
   if (ns < 0n) ns = 0n;
   return { sec: Number(ns / 1_000_000_000n), nsec: Number(ns % 1_000_000_000n) };

@@ -428,36 +428,37 @@ export class DnstapSink {
     });
   }
 
-  private failed(err: Error): void {
+  /** Records a problem; tells onError once per streak (errors caused by close() itself only with `always`). */
+  private failed(err: Error, always = false): void {
     this.lastError = err.message;
-    if (!this.reported && !this.closing) {
+    if (!this.reported && (always || !this.closing)) {
       this.reported = true;
       this.opts.onError?.(err);
     }
   }
 
   private openFile(path: string): void {
+    this.setState('connecting');
     const stream = createWriteStream(path, { flags: 'w' });
-    this.out = stream;
     stream.on('error', (e) => {
       // A file is not retried: reopening would truncate what was written. Frames are dropped.
-      this.failed(new Error(`dnstap file ${path}: ${e.message}`));
+      this.failed(new Error(`dnstap file ${path}: ${e.message}`), true);
       this.out = undefined;
-      this.counts.dropped += this.queue.length - this.head;
-      this.queue = [];
-      this.head = 0;
-      this.queuedBytes = 0;
+      this.dropQueued();
       this.setState('failed');
     });
     stream.on('drain', () => {
       this.waitingDrain = false;
       this.pump();
     });
-    // A one-way stream: START names the content type, no READY/ACCEPT.
-    stream.write(controlFrame(ControlType.START, [DNSTAP_CONTENT_TYPE]));
-    this.counts.connects++;
-    this.setState('running');
-    this.schedulePump();
+    stream.on('ready', () => {
+      this.out = stream;
+      // A one-way stream: START names the content type, no READY/ACCEPT.
+      stream.write(controlFrame(ControlType.START, [DNSTAP_CONTENT_TYPE]));
+      this.counts.connects++;
+      this.setState('running');
+      this.schedulePump();
+    });
   }
 
   private connect(): void {
@@ -555,7 +556,7 @@ export class DnstapSink {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
     if (this.state === 'connecting' || this.state === 'handshake') {
-      await this.waitFor(() => this.state === 'running' || this.sock === undefined, left());
+      await this.waitFor(() => this.state !== 'connecting' && this.state !== 'handshake', left());
     }
     const out = this.out;
     if (this.state === 'running' && out) {
