@@ -76,3 +76,23 @@ test('IXFR record sequence (RFC 1995 §4)', () => {
   const seq = [...ixfrRecords(soa(12) as any, chain)].map((r) => (r.type === RRType.SOA ? `SOA ${(r.data as any).serial}` : r.name.toString()));
   assert.deepEqual(seq, ['SOA 12', 'SOA 10', 'SOA 11', 'h1.example.test.', 'SOA 11', 'SOA 12', 'h2.example.test.', 'SOA 12']);
 });
+
+test('journal: compact keeps the newest entries, atomically, and appends go on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pc-journal-'));
+  try {
+    const path = join(dir, 'z.jnl');
+    let j = await Journal.open(path);
+    for (let i = 0; i < 10; i++) await j.append(entry(i, i + 1, i));
+    await j.compact(3);
+    assert.deepEqual(j.entries.map((e) => e.from), [7, 8, 9]);
+    await j.append(entry(10, 11, 10));
+    await j.close();
+    j = await Journal.open(path);
+    assert.deepEqual(j.entries.map((e) => e.from), [7, 8, 9, 10]);
+    assert.equal(j.repairedBytes, 0);
+    assert.equal(j.chainFrom(8)!.length, 3);
+    await j.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
