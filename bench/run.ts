@@ -87,14 +87,15 @@ async function measure(s: Running, file: string, o: BenchOptions, pinned: boolea
   void rd;
   return {
     server: s.name, qps: thr.qps, lostPct: thr.sent ? (100 * thr.lost) / thr.sent : 0, avgMs: thr.avgLatencyMs,
-    p50Ms: lat.p50Ms, p99Ms: lat.p99Ms, latencyRate: LATENCY_RATE, cpu, tcpQps: tcp.qps,
+    p50Ms: lat.p50Ms, p99Ms: lat.p99Ms, latencyRate: LATENCY_RATE, cpu, perCpuSecond: cpu > 0 ? thr.qps / cpu : undefined, tcpQps: tcp.qps,
     note: Object.entries(thr.rcodes).map(([k, v]) => `${k} ${v}`).join(', '),
   };
 }
 
+/** The Portcullis CLI to measure: $PORTCULLIS_BIN (to compare two builds), else this build's. */
 function cliPath(): string {
   // <outDir>/bench/run.js -> <outDir>/src/cli/main.js
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+  return process.env.PORTCULLIS_BIN ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 }
 
 async function benchAuth(o: BenchOptions, zone: string, qfile: string, pinned: boolean, notes: string[]): Promise<ServerRun[]> {
@@ -115,7 +116,7 @@ async function benchAuth(o: BenchOptions, zone: string, qfile: string, pinned: b
       log(`${a.name}: up on ${a.address}:${a.port} (pid ${s.pid}); measuring`);
       const r = await measure(s, qfile, o, pinned, false);
       runs.push(r);
-      log(`${a.name}: ${Math.round(r.qps ?? 0)} qps, p99 ${r.p99Ms?.toFixed(3)} ms at ${LATENCY_RATE} qps, TCP ${Math.round(r.tcpQps ?? 0)} qps`);
+      log(`${a.name}: ${Math.round(r.qps ?? 0)} qps (${Math.round((r.cpu ?? 0) * 100)}% CPU, ${Math.round(r.perCpuSecond ?? 0)} per CPU-s), p99 ${r.p99Ms?.toFixed(3)} ms at ${LATENCY_RATE} qps, TCP ${Math.round(r.tcpQps ?? 0)} qps`);
       await s.stop();
       s = undefined;
       if (nodeArgs.length) {

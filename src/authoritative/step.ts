@@ -1,6 +1,6 @@
 import type { Next, Reply, Request, Step } from '../transport/handler.js';
-import { makeMessage, Opcode, Rcode, RRClass, RRType, type Message, type ResourceRecord, type TxtData } from '../wire/index.js';
-import { lookup, type Answer, type LookupOptions } from './lookup.js';
+import { encodeMessage, HEADER_SIZE, makeMessage, Opcode, Rcode, RRClass, RRType, type Message, type ResourceRecord, type TxtData } from '../wire/index.js';
+import { answerKey, lookup, type Answer, type LookupOptions } from './lookup.js';
 import type { ZoneSet } from './zone-set.js';
 import { anyShortcut, lookupAnyPolicy, type AnyMode } from './any.js';
 
@@ -19,7 +19,14 @@ export interface AuthoritativeOptions {
   anyPolicy?: AnyMode;
   /** Passed to lookup(): CNAME chain limit and the qtype ANY policy. */
   lookup?: Pick<LookupOptions, 'maxChain' | 'anyPolicy'>;
+  /**
+   * Precompiled answers kept (default 100000; 0 turns the cache off). When full, the cache is
+   * emptied and fills again: a flood of random names cannot grow it without bound.
+   */
+  answerCache?: number;
 }
+
+export const DEFAULT_ANSWER_CACHE = 100_000;
 
 /** The CH TXT names that identify a server (BIND's and RFC 4892's). */
 const IDENTITY_NAMES: ReadonlyMap<string, keyof Identity> = new Map([
@@ -38,11 +45,27 @@ export class AuthoritativeStep implements Step {
   readonly name = 'authoritative';
   readonly phase = 'answer' as const;
 
+  /**
+   * Encoded answers (no OPT) by answerKey(): zone version, lower-cased name, type, class, DO.
+   * A hit costs a copy and a patch of ID, RD, CD and the question's case, instead of a lookup
+   * and an encode (DESIGN.md "How a query flows", as NSD and Knot precompute).
+   */
+  private cache = new Map<string, Uint8Array>();
+  /** The zone set the cache belongs to: a reload swaps the set and empties the cache. */
+  private cacheZones: ZoneSet | undefined;
+  private readonly cacheMax: number;
+
   constructor(
     private readonly getZones: () => ZoneSet,
     private readonly opts: AuthoritativeOptions = {},
   ) {
+    this.cacheMax = opts.answerCache ?? DEFAULT_ANSWER_CACHE;
     if (opts.anyPolicy !== undefined) this.opts = { ...opts, lookup: { ...opts.lookup, anyPolicy: lookupAnyPolicy(opts.anyPolicy) } };
+  }
+
+  /** Number of precompiled answers held now (for tests and metrics). */
+  get cachedAnswers(): number {
+    return this.cache.size;
   }
 
   async handle(req: Request, next: Next): Promise<Reply> {
@@ -71,12 +94,24 @@ export class AuthoritativeStep implements Step {
       const shortcut = anyShortcut(req, this.opts.anyPolicy);
       if (shortcut) return shortcut;
     }
-    const answer = lookup(zone, question.name, question.type, {
-      ...this.opts.lookup,
-      zones,
-      do: q.edns?.do === true,
-    });
-    return { message: fromAnswer(q, answer) };
+    const dnssec = q.edns?.do === true;
+    if (this.cacheMax <= 0) return { message: fromAnswer(q, lookup(zone, question.name, question.type, { ...this.opts.lookup, zones, do: dnssec })) };
+    if (zones !== this.cacheZones) {
+      this.cache = new Map();
+      this.cacheZones = zones;
+    }
+    const key = answerKey(zone, question.name, question.type, dnssec);
+    let wire = this.cache.get(key);
+    if (wire === undefined) {
+      const msg = fromAnswer(q, lookup(zone, question.name, question.type, { ...this.opts.lookup, zones, do: dnssec }));
+      wire = encodeMessage(msg);
+      // Only answers whose question we can patch in place are kept (see patchAnswer).
+      if (questionNameEnd(req.raw) !== questionNameEnd(wire)) return { message: msg };
+      if (this.cache.size >= this.cacheMax) this.cache.clear();
+      this.cache.set(key, wire);
+    }
+    const out = patchAnswer(wire, req.raw);
+    return out ? { wire: out } : { message: fromAnswer(q, lookup(zone, question.name, question.type, { ...this.opts.lookup, zones, do: dnssec })) };
   }
 
   private identityAnswer(q: Message, which: keyof Identity): Message {
@@ -107,6 +142,40 @@ export function fromAnswer(q: Message, a: Answer): Message {
   msg.authority = a.authority.slice();
   msg.additional = a.additional.slice();
   return msg;
+}
+
+/**
+ * Offset just past the first question's name when it is written out in full (no compression
+ * pointer) right after the header; -1 otherwise.
+ */
+export function questionNameEnd(m: Uint8Array): number {
+  let off = HEADER_SIZE;
+  while (off < m.length) {
+    const len = m[off]!;
+    if (len === 0) return off + 1;
+    if (len > 63) return -1;
+    off += len + 1;
+  }
+  return -1;
+}
+
+/**
+ * A copy of the precompiled answer `wire` for the query `raw`: the query's ID, RD and CD bits
+ * and its question name bytes (so the case the client sent comes back; names compressed against
+ * the question follow it). Undefined when the two question names do not line up byte for byte,
+ * which only a query with a compressed question name can cause.
+ */
+export function patchAnswer(wire: Uint8Array, raw: Uint8Array): Uint8Array | undefined {
+  const end = questionNameEnd(raw);
+  if (end < 0 || end !== questionNameEnd(wire)) return undefined;
+  const out = Buffer.allocUnsafe(wire.length);
+  out.set(wire);
+  out[0] = raw[0]!;
+  out[1] = raw[1]!;
+  out[2] = (out[2]! & ~0x01) | (raw[2]! & 0x01);
+  out[3] = (out[3]! & ~0x10) | (raw[3]! & 0x10);
+  for (let i = HEADER_SIZE; i < end; i++) out[i] = raw[i]!;
+  return out;
 }
 
 /** UTF-8 text split into character-strings of at most 255 octets. */
