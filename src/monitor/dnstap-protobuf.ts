@@ -182,11 +182,13 @@ function validate(m: DnstapMessage): void {
   checkUint('type', m.type, 0x7fffffff);
   checkUint('query_port', m.queryPort, 65535);
   checkUint('response_port', m.responsePort, 65535);
-  for (const [name, t] of [['query_time', m.queryTime], ['response_time', m.responseTime]] as const) {
-    if (!t) continue;
-    checkUint(`${name}_sec`, t.sec, Number.MAX_SAFE_INTEGER);
-    checkUint(`${name}_nsec`, t.nsec, 999_999_999);
-  }
+  if (m.queryTime) checkTime('query_time', m.queryTime);
+  if (m.responseTime) checkTime('response_time', m.responseTime);
+}
+
+function checkTime(name: string, t: DnstapTimestamp): void {
+  checkUint(`${name}_sec`, t.sec, Number.MAX_SAFE_INTEGER);
+  checkUint(`${name}_nsec`, t.nsec, 999_999_999);
 }
 
 /**
@@ -258,8 +260,20 @@ function ipv6Bytes(a: string): Uint8Array {
   return out;
 }
 
-/** process.hrtime.bigint() and the wall clock at one instant, to turn the first into the second. */
-const clockBase = { hr: process.hrtime.bigint(), wallNs: BigInt(Date.now()) * 1_000_000n };
+/** process.hrtime.bigint() and the wall clock (seconds, nanoseconds) read at one instant. */
+const clockBase = (() => {
+  const ms = Date.now();
+  return { hr: process.hrtime.bigint(), sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
+})();
+
+function fromBase(deltaNs: number): DnstapTimestamp {
+  // deltaNs is exact to the nanosecond for 104 days of uptime, then rounds below a microsecond.
+  const total = clockBase.nsec + deltaNs;
+  const carry = Math.floor(total / 1e9);
+  const sec = clockBase.sec + carry;
+  if (sec < 0) return { sec: 0, nsec: 0 };
+  return { sec, nsec: Math.round(total - carry * 1e9) % 1_000_000_000 };
+}
 
 /**
  * Converts a time to dnstap's (seconds, nanoseconds) since the epoch: a `bigint` is a
@@ -267,15 +281,12 @@ const clockBase = { hr: process.hrtime.bigint(), wallNs: BigInt(Date.now()) * 1_
  * milliseconds (Date.now()), a Date is itself; absent means now.
  */
 export function toTimestamp(t?: bigint | number | Date): DnstapTimestamp {
-  let ns: bigint;
-  if (t === undefined) ns = clockBase.wallNs + (process.hrtime.bigint() - clockBase.hr);
-  else if (typeof t === 'bigint') ns = clockBase.wallNs + (t - clockBase.hr);
-  else {
-    const ms = typeof t === 'number' ? t : t.getTime();
-    // Whole milliseconds through BigInt: ms * 1e6 as a double would lose the low digits.
-    const whole = Math.floor(ms);
-    ns = BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1_000_000));
-  }
-  if (ns < 0n) ns = 0n;
-  return { sec: Number(ns / 1_000_000_000n), nsec: Number(ns % 1_000_000_000n) };
+  if (t === undefined) return fromBase(Number(process.hrtime.bigint() - clockBase.hr));
+  if (typeof t === 'bigint') return fromBase(Number(t - clockBase.hr));
+  const ms = typeof t === 'number' ? t : t.getTime();
+  if (!(ms > 0)) return { sec: 0, nsec: 0 };
+  // Whole milliseconds and the fraction apart: ms * 1e6 as a double would lose the low digits.
+  const whole = Math.floor(ms);
+  const sec = Math.floor(whole / 1000);
+  return { sec, nsec: (whole - sec * 1000) * 1_000_000 + Math.round((ms - whole) * 1_000_000) };
 }

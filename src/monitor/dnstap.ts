@@ -209,6 +209,8 @@ export class DnstapSink {
   private reported = false;
   private readonly waiters = new Set<() => void>();
   private counts = { logged: 0, sent: 0, dropped: 0, connects: 0 };
+  /** Parsed addresses: listeners and busy clients repeat; bounded by clearing when full. */
+  private readonly addresses = new Map<string, ReturnType<typeof addressBytes>>();
   private lastError: string | undefined;
 
   constructor(opts: DnstapSinkOptions) {
@@ -292,8 +294,8 @@ export class DnstapSink {
     if (!this.want.has(type)) return;
     this.counts.logged++;
     if (this.full()) return;
-    const c = addressBytes(req.client.address);
-    const l = addressBytes(req.local.address);
+    const c = this.address(req.client.address);
+    const l = this.address(req.local.address);
     this.enqueue({
       type,
       socketFamily: c?.family ?? l?.family,
@@ -313,8 +315,8 @@ export class DnstapSink {
     if (!this.want.has(type)) return;
     this.counts.logged++;
     if (this.full()) return;
-    const s = addressBytes(up.server.address);
-    const l = up.local ? addressBytes(up.local.address) : undefined;
+    const s = this.address(up.server.address);
+    const l = up.local ? this.address(up.local.address) : undefined;
     let zone: Uint8Array | undefined;
     if (up.zone !== undefined) {
       try {
@@ -339,6 +341,16 @@ export class DnstapSink {
       responseTime: rt !== undefined ? toTimestamp(rt) : undefined,
       responseMessage: response,
     });
+  }
+
+  private address(a: string): ReturnType<typeof addressBytes> {
+    let r = this.addresses.get(a);
+    if (r === undefined && !this.addresses.has(a)) {
+      r = addressBytes(a);
+      if (this.addresses.size >= 4096) this.addresses.clear();
+      this.addresses.set(a, r);
+    }
+    return r;
   }
 
   /** True (and counted as a drop) when no frame may be added now. */
