@@ -37,10 +37,11 @@ export class ResolverStep implements Step {
     if (!question || q.question.length !== 1) return { message: this.reply(q, Rcode.FORMERR), reason: 'formerr' };
     const allowed = req.state.recursionAllowed ?? this.allow(req.client);
     if (!allowed) {
-      return {
-        message: this.reply(q, Rcode.REFUSED, { infoCode: EdeCode.PROHIBITED, text: 'recursion not allowed for this client' }),
-        reason: 'recursion-refused',
-      };
+      const refused = this.reply(q, Rcode.REFUSED, { infoCode: EdeCode.PROHIBITED, text: 'recursion not allowed for this client' });
+      // No RA for a client that may not recurse (as BIND): scanners and audits read RA as
+      // "open resolver".
+      refused.ra = false;
+      return { message: refused, reason: 'recursion-refused' };
     }
     if (question.type === RRType.AXFR || question.type === RRType.IXFR || question.type === RRType.MAILA || question.type === RRType.MAILB) {
       return { message: this.reply(q, Rcode.REFUSED, { infoCode: EdeCode.NOT_SUPPORTED, text: 'zone transfers are not recursive' }), reason: 'qtype' };
