@@ -10,7 +10,7 @@ import { printRecord } from '../zone/printer.js';
 import { Acl, AclRegistry } from '../policy/acl.js';
 import { Journal, syncDir, type JournalEntry } from './journal.js';
 import { diffRecords, RecordStore, serialGreater } from './record-set.js';
-import { applyUpdate, type UpdateResult } from './update.js';
+import { applyUpdate, netChanges, type UpdateResult } from './update.js';
 import { makeTsigKey, type TsigKey } from './tsig.js';
 import { parseRemote, querySoa, sendNotify, transferIn, type Remote, type TransferOutcome } from './client.js';
 import { XfrStep } from './step.js';
@@ -60,6 +60,26 @@ export interface XfrServiceOptions {
   notifyRetryMs?: number;
   /** Journal entries kept for IXFR after a zone file sync (default 1000). */
   journalKeep?: number;
+  /**
+   * The online signer of a zone with `dnssec: {sign: true}` (the server's `ZoneSigner`), or
+   * undefined. Updates to such a zone are signed before they are journalled, so the journal,
+   * IXFR and the secondaries carry the RRSIG/NSEC/NSEC3 changes with the data.
+   */
+  signerFor?: (origin: Name) => XfrSigner | undefined;
+  /** Most updates applied in one rebuild and one journal flush (default 1000). */
+  maxBatch?: number;
+}
+
+/** What the zone manager needs of a zone signer (`ZoneSigner` in src/dnssec satisfies it). */
+export interface XfrSigner {
+  /** Takes the served signed records as the version the next update or refresh starts from. */
+  adopt(records: readonly ResourceRecord[]): void;
+  /** Applies a change to the adopted version and signs what it touches; the whole signed zone. */
+  update(diff: { added: readonly ResourceRecord[]; removed: readonly ResourceRecord[] }, now: number): { records: ResourceRecord[] };
+  /** A refresh pass: signatures near expiry replaced, serial raised; the whole signed zone. */
+  refresh(now: number): { records: ResourceRecord[] };
+  /** When the next refresh is due (seconds since the epoch). */
+  readonly refreshAt?: number;
 }
 
 export class XfrService {
@@ -122,6 +142,18 @@ export class XfrService {
 
   changed(): void {
     this.opts.onChange();
+  }
+
+  /**
+   * The server's re-signing timer for a signed zone: when this service manages the zone, the
+   * refresh goes through it (journalled, IXFR, NOTIFY) and true is returned; otherwise false
+   * and the server swaps the zone itself.
+   */
+  resign(origin: Name, now: number): boolean {
+    const m = this.managed.get(origin.key);
+    if (!m || m.secondary || !this.opts.signerFor?.(origin)) return false;
+    m.resign(now).catch((e: unknown) => this.logger.error({ zone: origin.toString(), err: e }, `signature refresh failed: ${(e as Error).message}`));
+    return true;
   }
 
   /**
@@ -281,6 +313,8 @@ export class ManagedZone {
   private writtenSig: string | undefined;
   private dirty = false;
   private queue: Promise<unknown> = Promise.resolve();
+  private pendingUpdates: Array<{ msg: Message; resolve: (r: UpdateResult) => void }> = [];
+  private draining = false;
   private notifyGen = 0;
   private started = false;
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -416,28 +450,112 @@ export class ManagedZone {
     this.svc.changed();
   }
 
-  /** RFC 2136 update, durable before it returns NOERROR. */
+  /**
+   * RFC 2136 update, durable before it returns NOERROR. Updates that arrive while an earlier
+   * batch is being applied are applied together (group commit): each is checked and applied in
+   * arrival order against the result of the ones before it (its own prerequisites, its own
+   * serial step), then the zone is rebuilt once and one journal entry (the net change, from
+   * the first serial to the last) is flushed once; then every answer goes out.
+   */
   update(msg: Message): Promise<UpdateResult> {
-    return this.serialize(async () => {
-      const zone = this.zone;
-      if (!zone || this.svc.readOnly) return { rcode: Rcode.SERVFAIL, reason: 'zone not writable here', changed: false, deleted: [], added: [] };
-      const store = (this.store ??= new RecordStore(zone.records()));
-      const res = applyUpdate(this.origin, zone.class, store, msg);
-      if (res.rcode !== Rcode.NOERROR || !res.changed) return res;
-      let next: Zone;
-      try {
-        next = buildZone(this.origin, store.records());
-        // The answer waits for the disk: an acknowledged update survives kill -9.
-        await this.journal!.append({ from: res.serial!.from, to: res.serial!.to, deleted: res.deleted, added: res.added });
-      } catch (e) {
-        revert(store, res);
-        this.log.error({ zone: this.name, err: e }, `update not applied: ${(e as Error).message}`);
-        return { rcode: Rcode.SERVFAIL, reason: (e as Error).message, changed: false, deleted: [], added: [] };
+    return new Promise<UpdateResult>((resolve) => {
+      this.pendingUpdates.push({ msg, resolve });
+      if (this.draining) return;
+      this.draining = true;
+      void this.serialize(() => this.drainUpdates());
+    });
+  }
+
+  /** Updates applied so far in batches: [batches, updates] (for logs and tests). */
+  readonly batchStats = { batches: 0, updates: 0 };
+
+  private async drainUpdates(): Promise<void> {
+    try {
+      while (this.pendingUpdates.length) {
+        const batch = this.pendingUpdates.splice(0, this.svc.opts.maxBatch ?? 1000);
+        let results: UpdateResult[];
+        try {
+          results = await this.applyBatch(batch.map((b) => b.msg));
+        } catch (e) {
+          const r = { rcode: Rcode.SERVFAIL, reason: (e as Error).message, changed: false, deleted: [], added: [] };
+          results = batch.map(() => r);
+        }
+        batch.forEach((b, i) => b.resolve(results[i]!));
       }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async applyBatch(msgs: readonly Message[]): Promise<UpdateResult[]> {
+    const zone = this.zone;
+    if (!zone || this.svc.readOnly || !this.journal) {
+      return msgs.map(() => ({ rcode: Rcode.SERVFAIL, reason: 'zone not writable here', changed: false, deleted: [], added: [] }));
+    }
+    const store = (this.store ??= new RecordStore(zone.records()));
+    const results = msgs.map((m) => applyUpdate(this.origin, zone.class, store, m));
+    const applied = results.filter((r) => r.rcode === Rcode.NOERROR && r.changed);
+    if (applied.length === 0) return results;
+    const net = netChanges(applied.flatMap((r) => r.deleted), applied.flatMap((r) => r.added));
+    const from = applied[0]!.serial!.from;
+    const to = applied.at(-1)!.serial!.to;
+    let entry: JournalEntry = { from, to, deleted: net.deleted, added: net.added };
+    let next: Zone;
+    const signer = this.svc.opts.signerFor?.(this.origin);
+    try {
+      if (signer) {
+        // The signer starts from exactly what is served (a reload or restart may have moved
+        // its own idea of the zone), signs what the batch touched, and the journal gets the
+        // signed difference: RRSIG, NSEC and NSEC3 changes travel by IXFR with the data.
+        signer.adopt([...zone.records()]);
+        const signed = signer.update({ added: net.added, removed: net.deleted }, Math.floor(Date.now() / 1000)).records;
+        const d = diffRecords(zone.records(), signed);
+        entry = { from, to, deleted: d.deleted, added: d.added };
+        // The store follows the signer's output: the batch undone, the signed difference applied.
+        for (const r of [...applied].reverse()) revert(store, r);
+        for (const rr of d.deleted) store.remove(rr);
+        for (const rr of d.added) store.add(rr);
+        next = buildZone(this.origin, signed);
+      } else next = buildZone(this.origin, store.records());
+      // The answers wait for the disk: an acknowledged update survives kill -9.
+      await this.journal.append(entry);
+    } catch (e) {
+      if (signer) this.store = undefined; // out of step: rebuilt from the served zone next time
+      else for (const r of [...applied].reverse()) revert(store, r);
+      this.log.error({ zone: this.name, err: e }, `update not applied: ${(e as Error).message}`);
+      const failed: UpdateResult = { rcode: Rcode.SERVFAIL, reason: (e as Error).message, changed: false, deleted: [], added: [] };
+      return results.map((r) => (applied.includes(r) ? failed : r));
+    }
+    this.batchStats.batches++;
+    this.batchStats.updates += applied.length;
+    if (applied.length > 1) this.log.debug({ zone: this.name, updates: applied.length, from, to }, 'updates applied as one batch');
+    this.dirty = true;
+    this.take(next, true);
+    this.notify();
+    return results;
+  }
+
+  /**
+   * A signature refresh of a signed zone (the server's re-signing timer): the signer replaces
+   * signatures close to expiry and raises the serial; the difference is journalled (IXFR) and
+   * NOTIFY sent, like an update.
+   */
+  resign(now: number): Promise<void> {
+    return this.serialize(async () => {
+      const signer = this.svc.opts.signerFor?.(this.origin);
+      const zone = this.zone;
+      if (!signer || !zone || this.secondary || this.svc.readOnly) return;
+      if (signer.refreshAt !== undefined && signer.refreshAt > now + 1) return; // done by an earlier call
+      signer.adopt([...zone.records()]);
+      const signed = signer.refresh(now).records;
+      const next = buildZone(this.origin, signed);
+      if (!serialGreater(next.serial, zone.serial)) throw new Error(`re-signing did not raise the serial (${zone.serial} -> ${next.serial})`);
+      const d = diffRecords(zone.records(), signed);
+      await this.journal?.append({ from: zone.serial, to: next.serial, deleted: d.deleted, added: d.added });
       this.dirty = true;
-      this.take(next, true);
+      this.take(next, false);
+      this.log.info({ zone: this.name, serial: next.serial, deleted: d.deleted.length, added: d.added.length }, 'zone signatures refreshed; difference journalled');
       this.notify();
-      return res;
     });
   }
 

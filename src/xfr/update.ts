@@ -140,7 +140,7 @@ export function applyUpdate(origin: Name, zoneClass: number, store: RecordStore,
 }
 
 /** Drops pairs where a record was added and then deleted (or the reverse) within one update. */
-function netChanges(deleted: ResourceRecord[], added: ResourceRecord[]): { deleted: ResourceRecord[]; added: ResourceRecord[] } {
+export function netChanges(deleted: ResourceRecord[], added: ResourceRecord[]): { deleted: ResourceRecord[]; added: ResourceRecord[] } {
   const key = (rr: ResourceRecord) => `${rr.name.key}|${rr.type}|${rdataKey(rr)}|${rr.ttl}`;
   const addCount = new Map<string, number>();
   for (const rr of added) addCount.set(key(rr), (addCount.get(key(rr)) ?? 0) + 1);

@@ -13,7 +13,7 @@ import { composePipeline } from '../../src/server/pipeline.js';
 import { UdpListener } from '../../src/transport/udp.js';
 import { TcpListener } from '../../src/transport/tcp.js';
 import { parseListenAddress } from '../../src/transport/address.js';
-import { XfrService, type XfrConfig, type XfrLogger } from '../../src/xfr/service.js';
+import { XfrService, type XfrConfig, type XfrLogger, type XfrServiceOptions } from '../../src/xfr/service.js';
 
 export const SECRET = Buffer.from('portcullis xfr unit test secret!').toString('base64');
 export const KEYS = { 'xfr-key': { algorithm: 'hmac-sha256', secret: SECRET }, 'other-key': { algorithm: 'hmac-sha512', secret: SECRET } };
@@ -66,10 +66,10 @@ export interface Node {
 }
 
 /** Starts the pipeline on `address:port` (UDP and TCP) serving what the xfr service returns. */
-export async function startNode(address: string, port: number, config: XfrConfig, fileZones: Zone[], opts: { syncIntervalMs?: number } = {}): Promise<Node> {
+export async function startNode(address: string, port: number, config: XfrConfig, fileZones: Zone[], opts: { syncIntervalMs?: number; signerFor?: XfrServiceOptions['signerFor'] } = {}): Promise<Node> {
   const log = captureLogger();
   let set = new ZoneSet([]);
-  const xfr: XfrService = new XfrService({ logger: log.logger, onChange: () => (set = new ZoneSet(xfr.zones())), notifyRetryMs: 200, notifyTries: 3, syncIntervalMs: opts.syncIntervalMs });
+  const xfr: XfrService = new XfrService({ logger: log.logger, onChange: () => (set = new ZoneSet(xfr.zones())), notifyRetryMs: 200, notifyTries: 3, syncIntervalMs: opts.syncIntervalMs, signerFor: opts.signerFor });
   set = new ZoneSet(await xfr.configure(config, fileZones));
   const handler = composePipeline([new FrontStep(), xfr.step, new AuthoritativeStep(() => set)]);
   const a = parseListenAddress(`${address}:${port}`);
