@@ -47,8 +47,19 @@ export class ZoneSigner {
   sign(records: readonly ResourceRecord[], now: number): SignResult {
     if (this.keys.length === 0) this.loadKeys(now);
     const data = this.withSerial(records);
-    const r = signZoneDetailed(this.origin, data, this.settings.policy, this.keys, now, { previous: this.last?.records });
+    // First pass: signatures already in the input (a zone file written from a signed zone) are
+    // kept where still valid, so a restart serves the same signed data that was journalled.
+    const r = signZoneDetailed(this.origin, data, this.settings.policy, this.keys, now, { previous: this.last?.records ?? records });
     return this.keep(r);
+  }
+
+  /**
+   * Takes a signed version made elsewhere (the zone manager's journal replayed over the loaded
+   * zone, or its last update) as the version the next `update` or `refresh` starts from.
+   */
+  adopt(records: readonly ResourceRecord[]): void {
+    const soa = records.find((rr) => rr.type === RRType.SOA) as ResourceRecord<SoaData> | undefined;
+    this.last = { records: [...records], serial: soa?.data.serial ?? 0 };
   }
 
   /** Applies a dynamic update (or any diff) to the last signed version. */

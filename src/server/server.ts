@@ -85,7 +85,12 @@ export class PortcullisServer {
     this.extraSteps = opts.steps ?? [];
     this.answerSteps = opts.answerSteps ?? defaultAnswerSteps;
     this.runtime = new Runtime(opts.logger, opts.config);
-    this.xfr = new XfrService({ logger: opts.logger, onChange: () => this.publishXfr() });
+    this.xfr = new XfrService({
+      logger: opts.logger,
+      onChange: () => this.publishXfr(),
+      // Signed zones: updates are signed before they are journalled (src/xfr).
+      signerFor: (origin) => this.runtime.signers.get(origin.key)?.signer,
+    });
   }
 
   /** Loads zones and builds the pipeline; does not bind yet. */
@@ -186,6 +191,8 @@ export class PortcullisServer {
       const s = next.get(key);
       const due = signer.refreshAt;
       if (!s || due === undefined || due > now + 1) continue;
+      // A zone taking updates or transfers: re-signed through src/xfr (journalled for IXFR).
+      if (!isViewKey(key) && this.xfr.resign(s.zone.origin, now)) continue;
       try {
         const zone = buildZone(s.zone.origin, signer.refresh(now).records);
         next.set(key, { ...s, zone });
