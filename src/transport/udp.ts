@@ -1,5 +1,7 @@
 // DNS over UDP (RFC 1035 §4.2.1): one socket per listen address.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP } from 'node:net';
 import type { Endpoint, Handler } from './handler.js';
 import type { ListenAddress } from './address.js';
 import { buildRequest, newStats, replyBytes, type ListenerStats } from './request.js';
@@ -32,7 +34,7 @@ export class UdpListener {
   /** Binds; rejects with the bind error (EACCES, EADDRINUSE, ...). */
   start(): Promise<void> {
     const a = this.address;
-    const socket = createSocket({ type: a.family === 6 ? 'udp6' : 'udp4', ipv6Only: a.family === 6, reuseAddr: false });
+    const socket = createSocket({ type: a.family === 6 ? 'udp6' : 'udp4', ipv6Only: a.family === 6, reuseAddr: false, lookup: literalLookup });
     this.socket = socket;
     return new Promise((resolve, reject) => {
       const onBindError = (err: Error) => reject(err);
@@ -78,34 +80,22 @@ export class UdpListener {
       return;
     }
     this.inflight++;
-    let sending = false;
     try {
       const wire = replyBytes(await this.handler(req));
       if (wire && this.socket) {
-        // Still in flight until the send completes: close() must not cut it off.
-        this.socket.send(wire, rinfo.port, rinfo.address, this.onSent);
-        sending = true;
+        // No callback: on the usual path the datagram leaves inside send(), and a callback
+        // would cost a tick per reply. A failed send is reported through the socket's 'error'
+        // event; close() waits for the send queue to empty.
+        this.socket.send(wire, rinfo.port, rinfo.address);
         this.stats.answered++;
       } else this.stats.dropped++;
     } catch (err) {
       this.stats.errors++;
       this.opts.onError?.(err, `udp ${this.address.text}`);
     } finally {
-      if (!sending) this.done();
+      if (--this.inflight === 0 && this.drained) this.drained();
     }
   }
-
-  private done(): void {
-    if (--this.inflight === 0 && this.drained) this.drained();
-  }
-
-  private readonly onSent = (err: Error | null): void => {
-    this.done();
-    if (err) {
-      this.stats.errors++;
-      this.opts.onError?.(err, `udp send ${this.address.text}`);
-    }
-  };
 
   /** Stops reading, lets queries in flight finish (at most `graceMs`), closes the socket. */
   async close(graceMs = 5000): Promise<void> {
@@ -121,7 +111,22 @@ export class UdpListener {
         };
       });
     }
+    // Replies still queued in the kernel-bound send queue go out before the socket closes.
+    const deadline = Date.now() + graceMs;
+    while (socket.getSendQueueCount() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     this.socket = undefined;
     await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
+}
+
+/**
+ * dgram passes every send() destination through a lookup; ours are the literal addresses
+ * queries came from, so they are handed back at once instead of through dns.lookup (which
+ * defers even a literal to the next tick). Names (only a listen address could be one) still
+ * go to dns.lookup.
+ */
+function literalLookup(address: string, family: unknown, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const f = isIP(address);
+  if (f !== 0) callback(null, address, f);
+  else dnsLookup(address, family as 4 | 6, callback);
 }
