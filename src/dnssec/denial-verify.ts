@@ -284,3 +284,32 @@ export function delegationAt(d: DenialRecords, name: Name, budget: ValidationBud
   if (!m || m === 'limit') return 'unknown';
   return m.data.types.includes(RRType.NS) ? 'delegation' : 'no-cut';
 }
+
+/**
+ * The NSEC/NSEC3 records among `d` that take part in a denial for `name`: those matching or
+ * covering the name, one of its ancestors inside the record's zone, or the wildcard below such
+ * an ancestor. Used to put only the relevant part of a cached chain in a synthesised answer
+ * (RFC 8198); hashes are charged to the budget like any proof.
+ */
+export function denialRecordsFor(records: readonly ResourceRecord[], name: Name, budget: ValidationBudget): ResourceRecord[] {
+  const hash = makeHasher(budget);
+  const out: ResourceRecord[] = [];
+  for (const r of records) {
+    if (r.data instanceof Uint8Array) continue;
+    const d = denialRecords([r]);
+    const zone = r.type === RRType.NSEC3 && !r.name.isRoot ? r.name.parent() : undefined;
+    let useful = false;
+    for (let a = name; !useful && a.labelCount >= (zone?.labelCount ?? 1); a = a.parent()) {
+      if (zone && !a.isSubdomainOf(zone)) break;
+      const probes = a.equals(name) ? [a] : [a, a.prepend('*')];
+      for (const p of probes) {
+        if (d.nsec[0]) useful = d.nsec[0].owner.equals(p) || nsecCovers(d.nsec[0], p);
+        else if (d.nsec3[0]) useful = nsec3Matches(d.nsec3[0], p, hash) === true || nsec3Covers(d.nsec3[0], p, hash) === true;
+        if (useful) break;
+      }
+      if (a.isRoot) break;
+    }
+    if (useful) out.push(r);
+  }
+  return out;
+}

@@ -107,7 +107,12 @@ export class FakeUpstream implements Upstream {
       }
       const at = zone.records.filter((r) => r.name.equals(sname));
       const match = at.filter((r) => r.type === q.type);
-      if (match.length > 0) return { ...reply, aa: true, answer: [...answer, ...match] };
+      if (match.length > 0) {
+        // An NS answer carries the addresses of its servers, as for priming (RFC 8109 §3).
+        const targets = q.type === RRType.NS ? match.map((r) => (r.data as { target: Name }).target) : [];
+        const additional = zone.records.filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && targets.some((t) => t.equals(r.name)));
+        return { ...reply, aa: true, answer: [...answer, ...match], additional };
+      }
       const cname = at.find((r) => r.type === RRType.CNAME);
       if (cname && q.type !== RRType.CNAME) {
         answer.push(cname);

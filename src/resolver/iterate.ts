@@ -77,6 +77,8 @@ interface Cut {
   ports: Map<string, number>;
   /** Cut came from cached NS: when none of its servers can be reached, try the parent. */
   fromCache: boolean;
+  /** The root hints as configured (not a primed root NS set). */
+  hints?: boolean;
 }
 
 export interface IteratorConfig {
@@ -94,6 +96,8 @@ export interface IteratorConfig {
 /** Hooks back into the resolver (sub-resolutions go through its cache and chain logic). */
 export interface IteratorHost {
   resolveAddresses(name: Name, plan: Plan, depth: number): Promise<string[]>;
+  /** RFC 8109: prime the root NS set when iteration would start from the bare hints; true when it is now cached. */
+  primeRoot?(): Promise<boolean>;
 }
 
 const EDE_NO_REACHABLE = 22;
@@ -131,6 +135,7 @@ export class Iterator {
     // DS lives on the parent side of a cut (RFC 4035 §3.1.4.1).
     const start = qtype === RRType.DS && !name.isRoot ? name.parent() : name;
     let cut = this.findCut(start, qclass, undefined);
+    if (cut.hints && this.host.primeRoot && await this.host.primeRoot()) cut = this.findCut(start, qclass, undefined);
     let minimise = this.config.qnameMinimisation && !cut.forward;
     let labels = Math.min(cut.zone.labelCount + 1, name.labelCount);
     let lastFail: Ede = { infoCode: EDE_NO_REACHABLE, text: 'no reachable authority' };
@@ -198,6 +203,35 @@ export class Iterator {
     }
   }
 
+  /**
+   * RFC 8109 priming: asks the root hint servers for the root NS RRset and caches it (rank:
+   * authoritative answer) with the addresses of those names from the additional section.
+   * Returns false when no hint server gave a usable answer (the hints stay in use).
+   */
+  async prime(qclass: number, plan: Plan): Promise<boolean> {
+    const cut: Cut = {
+      zone: Name.root,
+      servers: this.rootHints.servers.map((s) => ({ name: s.name, addresses: [...s.addresses] })),
+      rd: false, forward: false, ports: new Map(), fromCache: false,
+    };
+    const tried = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const got = await this.askCut(cut, Name.root, RRType.NS, qclass, plan, 0, tried, new Set());
+      if ('fail' in got) return false;
+      const ns = got.msg.answer.filter((r) => r.type === RRType.NS && r.class === qclass && r.name.isRoot);
+      // No NS set in the answer: try another hint (not marked lame: it may still answer other questions).
+      if (ns.length === 0 || got.msg.rcode !== Rcode.NOERROR) continue;
+      const sigs = got.msg.answer.filter((r) => r.type === RRType.RRSIG && r.name.isRoot && (r.data as { typeCovered?: number }).typeCovered === RRType.NS);
+      this.cache.putRRset(ns, got.msg.aa ? Rank.ANSWER_AA : Rank.ANSWER, { sigs });
+      const targets = ns.map((r) => (r.data as { target: Name }).target);
+      const addrs = got.msg.additional.filter((r) => (r.type === RRType.A || (this.config.ipv6 && r.type === RRType.AAAA))
+        && r.class === qclass && targets.some((t) => t.equals(r.name)));
+      for (const set of groupRRsets(addrs)) this.cache.putRRset(set, Rank.ADDITIONAL);
+      return true;
+    }
+    return false;
+  }
+
   /** Closest known zone cut for `name`: forward/stub config, cached NS, root hints. */
   private findCut(name: Name, qclass: number, _skip: undefined): Cut {
     let fwd: ForwardZone | undefined;
@@ -216,7 +250,7 @@ export class Iterator {
     return {
       zone: Name.root,
       servers: this.rootHints.servers.map((s) => ({ name: s.name, addresses: [...s.addresses] })),
-      rd: false, forward: false, ports: new Map(), fromCache: false,
+      rd: false, forward: false, ports: new Map(), fromCache: false, hints: true,
     };
   }
 
@@ -301,7 +335,8 @@ export class Iterator {
   private async exchange(server: ServerAddress, qname: Name, qtype: number, qclass: number, rd: boolean, plan: Plan): Promise<Message> {
     let useEdns = !this.selector.noEdns(server.address);
     let use0x20 = this.config.caseRandomisation;
-    for (let attempt = 0; attempt < 3; attempt++) {
+    let droppedEdns = false;
+    for (let attempt = 0; attempt < 4; attempt++) {
       plan.chargeQuery();
       const sentName = use0x20 ? randomCase(qname, this.random) : qname;
       const query = makeMessage({
@@ -319,7 +354,16 @@ export class Iterator {
           use0x20 = false;
           continue;
         }
-        if (e instanceof UpstreamError && e.kind === 'timeout') this.selector.recordTimeout(server.address);
+        if (e instanceof UpstreamError && e.kind === 'timeout') {
+          this.selector.recordTimeout(server.address);
+          if (useEdns && !this.selector.ednsOk(server.address)) {
+            // Some servers and middleboxes silently drop queries with OPT (RFC 6891 §6.2.2):
+            // a server never seen answering EDNS gets one more try without it.
+            useEdns = false;
+            droppedEdns = true;
+            continue;
+          }
+        }
         throw e;
       }
       const m = matchQuestion(query, resp);
@@ -330,6 +374,9 @@ export class Iterator {
         continue;
       }
       this.selector.recordRtt(server.address, Math.max(0, this.clock.now() - t0));
+      if (useEdns) this.selector.setEdnsOk(server.address);
+      // Answered without OPT after a query with OPT went unanswered: remember to leave it out.
+      else if (droppedEdns) this.selector.setNoEdns(server.address);
       if (resp.tc) {
         plan.chargeQuery();
         resp = await this.upstream.query(server, query, { tcp: true, timeout: this.selector.timeoutFor(server.address) * 2 });

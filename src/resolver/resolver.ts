@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { Name, Rcode, RRClass, RRType, type ResourceRecord } from '../wire/index.js';
+import { DenialStore } from './aggressive.js';
 import { Cache, type CacheConfig, type CacheHit } from './cache.js';
 import { NegativeTrustAnchors, TrustAnchors } from '../dnssec/trust-anchors.js';
 import { defaultValidationLimits, ValidationBudget, type Security, type ValidationLimits } from '../dnssec/validate.js';
@@ -67,6 +68,18 @@ export interface ResolverOptions {
   validationTime?: () => number;
   /** Seconds bogus data and bogus key states are remembered (default 60). */
   bogusTtl?: number;
+  /**
+   * RFC 8767 "stale answer client timeout" (ms, default 1800): when a resolution runs longer and
+   * expired data is cached, the client gets the stale answer while the resolution goes on and
+   * refreshes the cache. 0 serves stale data only after a resolution failed.
+   */
+  staleClientTimeout?: number;
+  /** RFC 8109: ask the root hints for the root NS set before the first iteration and when it expires (default true). */
+  primeRoot?: boolean;
+  /** RFC 8198: answer NXDOMAIN/NODATA from cached, validated NSEC/NSEC3 (default true; needs validation). */
+  aggressiveNsec?: boolean;
+  /** RFC 8020: a cached NXDOMAIN for a name answers every name below it (default true). */
+  nxdomainCut?: boolean;
 }
 
 export interface ResolverStats {
@@ -76,6 +89,15 @@ export interface ResolverStats {
   stale: number;
   prefetches: number;
   limitHits: number;
+  /** Stale answers sent because the resolution was still running (RFC 8767 client timeout). */
+  staleEarly: number;
+  /** Root priming queries (RFC 8109) and how many of them failed. */
+  primes: number;
+  primeFailures: number;
+  /** Answers synthesised from cached NSEC/NSEC3 (RFC 8198). */
+  aggressive: number;
+  /** NXDOMAIN answers from a cached NXDOMAIN above the name (RFC 8020). */
+  nxdomainCut: number;
 }
 
 const EDE_STALE = 3;
@@ -104,7 +126,16 @@ function cryptoRandom(): number {
 export class Resolver {
   readonly cache: Cache;
   readonly selector: ServerSelector;
-  readonly stats: ResolverStats = { queries: 0, coalesced: 0, servfail: 0, stale: 0, prefetches: 0, limitHits: 0 };
+  readonly stats: ResolverStats = {
+    queries: 0, coalesced: 0, servfail: 0, stale: 0, prefetches: 0, limitHits: 0, staleEarly: 0, primes: 0, primeFailures: 0, aggressive: 0, nxdomainCut: 0,
+  };
+  /** Validated NSEC/NSEC3 per zone for RFC 8198; undefined when off or not validating. */
+  readonly denials: DenialStore | undefined;
+  private readonly clock: Clock;
+  private readonly hasRootForward: boolean;
+  private priming: Promise<boolean> | undefined;
+  /** After a failed priming the hints are used as given until this time (ms), then priming is retried. */
+  private primeRetryAt = 0;
   private readonly iterator: Iterator;
   private readonly limits: Limits;
   private readonly inflight = new Map<string, Promise<ResolveResult>>();
@@ -116,6 +147,7 @@ export class Resolver {
   constructor(opts: ResolverOptions = {}) {
     this.opts = opts;
     const clock = opts.clock ?? systemClock;
+    this.clock = clock;
     const random = opts.random ?? cryptoRandom;
     const queryPort = opts.queryPort ?? 53;
     this.limits = { ...defaultLimits, ...opts.limits };
@@ -137,11 +169,13 @@ export class Resolver {
         fetchRaw: (name, t, c, plan, depth) => this.fetchRaw(name, t, c, plan, depth),
       });
     }
+    this.denials = validating && opts.aggressiveNsec !== false ? new DenialStore(clock) : undefined;
     const forwards: ForwardZone[] = (opts.forward ?? []).map((f) => ({
       zone: typeof f.zone === 'string' ? Name.parse(f.zone.endsWith('.') ? f.zone : f.zone + '.') : f.zone,
       servers: f.to.map((t) => (typeof t === 'string' ? parseServerAddress(t, queryPort) : t)),
       kind: f.kind ?? 'forward',
     }));
+    this.hasRootForward = forwards.some((f) => f.zone.isRoot);
     this.iterator = new Iterator(
       this.cache, this.selector, opts.upstream ?? new NetUpstream(), clock, opts.rootHints ?? ianaRootHints, forwards,
       {
@@ -154,7 +188,7 @@ export class Resolver {
         dnssec: validating,
       },
       random,
-      { resolveAddresses: (name, plan, depth) => this.resolveAddresses(name, plan, depth) },
+      { resolveAddresses: (name, plan, depth) => this.resolveAddresses(name, plan, depth), primeRoot: () => this.primeIfNeeded() },
     );
   }
 
@@ -163,14 +197,75 @@ export class Resolver {
     const name = typeof qname === 'string' ? Name.parse(qname.endsWith('.') ? qname : qname + '.') : qname;
     this.stats.queries++;
     const key = `${name.key}/${qtype}/${qclass}/${opts.cd ? 1 : 0}`;
-    const running = this.inflight.get(key);
-    if (running) {
-      this.stats.coalesced++;
-      return running.then(copyResult);
+    let p = this.inflight.get(key);
+    if (p) this.stats.coalesced++;
+    else {
+      p = this.run(name, qtype, qclass, opts.cd === true).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, p);
     }
-    const p = this.run(name, qtype, qclass, opts.cd === true).finally(() => this.inflight.delete(key));
-    this.inflight.set(key, p);
-    return p.then((r) => (opts.do ? copyResult(r) : withoutDnssec(r, qtype)));
+    return this.withStaleTimer(p, name, qtype, qclass).then((r) => (opts.do ? copyResult(r) : withoutDnssec(r, qtype)));
+  }
+
+  /**
+   * RFC 8767 §5 client response timer: if the resolution is still running after
+   * `staleClientTimeout` ms and the cache holds expired (not bogus) data for the question, that
+   * is the answer (EDE 3, or 19 for NXDOMAIN); the resolution goes on and refreshes the cache.
+   */
+  private withStaleTimer(p: Promise<ResolveResult>, name: Name, qtype: number, qclass: number): Promise<ResolveResult> {
+    const wait = this.opts.staleClientTimeout ?? 1800;
+    if (this.opts.serveStale === false || wait <= 0) return p;
+    return new Promise<ResolveResult>((resolve) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        const stale = this.fromCache(name, qtype, qclass, true);
+        if (!stale) return; // nothing to serve: keep waiting for the resolution
+        settled = true;
+        this.stats.stale++;
+        this.stats.staleEarly++;
+        const code = stale.rcode === Rcode.NXDOMAIN ? EDE_STALE_NXDOMAIN : EDE_STALE;
+        resolve({ ...stale, ede: { infoCode: code, text: 'stale answer: resolution still running' } });
+      }, wait);
+      timer.unref?.();
+      void p.then((r) => {
+        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        resolve(r);
+      });
+    });
+  }
+
+  /**
+   * RFC 8109 priming: asks a root hint server for the root NS RRset and caches it with the
+   * addresses in its additional section. Iteration then uses the primed set (the hints only
+   * start it); when the set expires the next question primes again. Concurrent calls share
+   * one query. Returns whether the root NS set is now cached. The server may call this at
+   * start; otherwise the first question that needs the root does.
+   */
+  prime(): Promise<boolean> {
+    if (this.priming) return this.priming;
+    this.stats.primes++;
+    const plan = this.newPlan();
+    this.priming = this.iterator.prime(RRClass.IN, plan)
+      .catch(() => false)
+      .then((ok) => {
+        if (!ok) {
+          this.stats.primeFailures++;
+          this.primeRetryAt = this.clock.now() + 60_000;
+        }
+        return ok;
+      })
+      .finally(() => { this.priming = undefined; });
+    return this.priming;
+  }
+
+  /** Primes when iteration would start from the bare hints (first use, expiry of the primed set). */
+  private async primeIfNeeded(): Promise<boolean> {
+    if (this.opts.primeRoot === false || this.hasRootForward) return false;
+    if (this.priming) return this.priming;
+    if (this.clock.now() < this.primeRetryAt) return false;
+    return this.prime();
   }
 
   private newPlan(): Plan {
@@ -253,6 +348,12 @@ export class Resolver {
           return done({ rcode: cached.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer: answer.concat(cached.rrs, cached.sigs), authority: [...cached.soa, ...cached.proof], additional: [] });
         }
       } else {
+        const synth = validating && this.denials && !this.validator!.outOfScope(sname) ? this.denials.synthesise(sname, qtype, plan.validation) : undefined;
+        if (synth) {
+          // RFC 8198: the validated NSEC/NSEC3 chain already proves it; nothing goes upstream.
+          this.stats.aggressive++;
+          return done({ rcode: synth.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer, authority: [...synth.soa, ...synth.proof], additional: [] });
+        }
         const r = await this.iterator.fetch(sname, qtype, qclass, plan, depth);
         if (r.kind === 'fail') return servfail(r.ede);
         if (validate && this.validator) verdict = worse(verdict, await this.validateFetch(r, qtype, qclass, plan, depth));
@@ -287,7 +388,23 @@ export class Resolver {
   private async validateFetch(r: Exclude<FetchResult, { kind: 'fail' }>, qtype: number, qclass: number, plan: Plan, depth: number): Promise<Verdict> {
     const { overall, sets } = await this.validator!.checkFetch(r, qtype, qclass, plan, depth);
     for (const s of sets) this.cache.setSecurity(s.name, s.type, qclass, s.verdict.security, s.verdict.ede, s.verdict.ttl);
+    if (this.denials && (r.kind === 'nxdomain' || r.kind === 'nodata')) {
+      const denial = sets.find((s) => s.name.equals(r.target) && (s.type === 'NX' || s.type === qtype));
+      if (denial?.verdict.security === 'secure') this.rememberDenial(r.proof, r.soa);
+    }
     return overall;
+  }
+
+  /** Keeps the NSEC/NSEC3 of a secure denial for RFC 8198, under the zone that signed them. */
+  private rememberDenial(proof: ResourceRecord[], soa: ResourceRecord[]): void {
+    const sig = proof.find((x) => x.type === RRType.RRSIG && !(x.data instanceof Uint8Array)
+      && [RRType.NSEC, RRType.NSEC3].includes((x.data as { typeCovered: number }).typeCovered as 47));
+    if (!sig) return;
+    const zone = (sig.data as { signerName: Name }).signerName;
+    const soaSet = [...soa, ...proof].filter((x) => x.name.equals(zone) && (x.type === RRType.SOA
+      || (x.type === RRType.RRSIG && (x.data as { typeCovered?: number }).typeCovered === RRType.SOA)));
+    const seen = new Set<ResourceRecord>();
+    this.denials!.add(zone, soaSet.filter((x) => (seen.has(x) ? false : (seen.add(x), true))), proof, this.cache.config.maxNegativeTtl);
   }
 
   /** A DS (or other) question answered with validation, for the validator's chain of trust. */
@@ -314,6 +431,17 @@ export class Resolver {
     const verdictOf = (h: CacheHit): Verdict => ({ security: h.entry.security ?? 'insecure', ede: h.entry.ede });
     const nx = this.cache.getNxdomain(name, qclass, stale);
     if (usable(nx)) return { kind: 'nxdomain', rrs: [], soa: nx.soa, sigs: [], proof: nx.proof, verdict: verdictOf(nx) };
+    if (this.opts.nxdomainCut !== false && !stale) {
+      // RFC 8020: nothing exists below a name that does not exist.
+      for (let a = name; !a.isRoot; ) {
+        a = a.parent();
+        const up = this.cache.getNxdomain(a, qclass);
+        if (usable(up) && up.entry.security !== 'bogus') {
+          this.stats.nxdomainCut++;
+          return { kind: 'nxdomain', rrs: [], soa: up.soa, sigs: [], proof: up.proof, verdict: verdictOf(up) };
+        }
+      }
+    }
     const h = this.cache.get(name, qtype, qclass, stale);
     if (usable(h)) {
       if (!stale) this.maybePrefetch(h, name, qtype, qclass);

@@ -9,8 +9,10 @@ interface ServerInfo {
   timeouts: number;
   /** Until when the server is held down after repeated timeouts. */
   downUntil: number;
-  /** Server answered FORMERR/NOTIMP to EDNS: query it without OPT. */
-  noEdns: boolean;
+  /** Until when the server is queried without OPT (it rejected or silently dropped EDNS). */
+  noEdnsUntil: number;
+  /** The server has answered a query carrying OPT: a timeout is then not blamed on EDNS. */
+  ednsOk: boolean;
   /** Zones (keys) this server was found lame for, with expiry. */
   lame: Map<string, number>;
 }
@@ -27,6 +29,8 @@ export interface SelectionConfig {
   holdDownAfter: number;
   holdDownMs: number;
   lameMs: number;
+  /** How long a server that failed EDNS is queried without it before EDNS is tried again. */
+  noEdnsMs: number;
 }
 
 export const defaultSelection: SelectionConfig = {
@@ -37,6 +41,7 @@ export const defaultSelection: SelectionConfig = {
   holdDownAfter: 3,
   holdDownMs: 60_000,
   lameMs: 15 * 60_000,
+  noEdnsMs: 15 * 60_000,
 };
 
 /**
@@ -54,7 +59,7 @@ export class ServerSelector {
   private get(addr: string): ServerInfo {
     let i = this.info.get(addr);
     if (!i) {
-      i = { rttvar: 0, timeouts: 0, downUntil: 0, noEdns: false, lame: new Map() };
+      i = { rttvar: 0, timeouts: 0, downUntil: 0, noEdnsUntil: 0, ednsOk: false, lame: new Map() };
       this.info.set(addr, i);
       // Bound memory: forget the oldest entries beyond a generous count.
       if (this.info.size > 10_000) this.info.delete(this.info.keys().next().value as string);
@@ -76,11 +81,24 @@ export class ServerSelector {
   }
 
   noEdns(addr: string): boolean {
-    return this.info.get(addr)?.noEdns ?? false;
+    return (this.info.get(addr)?.noEdnsUntil ?? 0) > this.clock.now();
   }
 
+  /** Remembers (for `noEdnsMs`) that the server must be asked without OPT. */
   setNoEdns(addr: string): void {
-    this.get(addr).noEdns = true;
+    const i = this.get(addr);
+    i.noEdnsUntil = this.clock.now() + this.config.noEdnsMs;
+    i.ednsOk = false;
+  }
+
+  /** The server answered a query with OPT: EDNS works through to it. */
+  setEdnsOk(addr: string): void {
+    this.get(addr).ednsOk = true;
+  }
+
+  /** True once the server has answered a query with OPT (then a timeout is not blamed on EDNS). */
+  ednsOk(addr: string): boolean {
+    return this.info.get(addr)?.ednsOk ?? false;
   }
 
   /** Picks one address: usable ones first (not down, not lame), fastest by SRTT, sometimes random. */

@@ -282,3 +282,48 @@ test('ResolverStep: AD only for DO (or AD) clients; SERVFAIL carries the EDE opt
   assert.ok(ede);
   assert.equal(decodeEde(ede).infoCode, 7);
 });
+
+test('RFC 8198: a validated NSEC chain answers later NXDOMAIN and NODATA without asking upstream', async () => {
+  const { up, r } = setup();
+  const first = await r.resolve('nothere.good.test.', RRType.A, RRClass.IN, { do: true });
+  assert.equal(first.rcode, Rcode.NXDOMAIN);
+  assert.equal(first.ad, true);
+  const nodata = await r.resolve('www.good.test.', RRType.AAAA, RRClass.IN, { do: true });
+  assert.equal(nodata.ad, true);
+  const before = up.count(LEAF);
+  // "nope" sorts between mail and ns: the NSEC mail → ns cached with the first answer covers
+  // it, and the NSEC at the apex covers the wildcard.
+  const nx = await r.resolve('nope.good.test.', RRType.TXT, RRClass.IN, { do: true });
+  assert.equal(nx.rcode, Rcode.NXDOMAIN);
+  assert.equal(nx.ad, true);
+  assert.ok(nx.authority.some((x) => x.type === RRType.SOA), 'the zone SOA is in the authority section');
+  assert.ok(nx.authority.some((x) => x.type === RRType.NSEC && x.name.toString() === 'mail.good.test.'), 'with the covering NSEC');
+  assert.ok(nx.authority.some((x) => x.type === RRType.RRSIG), 'and its RRSIG');
+  // The NSEC at www lists A, RRSIG, NSEC only: TXT there is NODATA.
+  const nd = await r.resolve('www.good.test.', RRType.TXT, RRClass.IN, { do: true });
+  assert.equal(nd.rcode, Rcode.NOERROR);
+  assert.equal(nd.answer.length, 0);
+  assert.equal(nd.ad, true);
+  assert.equal(up.count(LEAF), before, 'no query reached the zone');
+  assert.equal(r.stats.aggressive, 2);
+  // A name the cached NSECs do not cover still goes upstream.
+  await r.resolve('b.good.test.', RRType.A, RRClass.IN, { do: true }); // alias → mail: not cached
+  assert.ok(up.count(LEAF) > before);
+});
+
+test('RFC 8198: off by option, and never from insecure or bogus denials', async () => {
+  const off = setup({ aggressiveNsec: false });
+  await off.r.resolve('nothere.good.test.', RRType.A, RRClass.IN, { do: true });
+  const n = off.up.count(LEAF);
+  await off.r.resolve('nz.good.test.', RRType.A, RRClass.IN, { do: true });
+  assert.ok(off.up.count(LEAF) > n);
+  assert.equal(off.r.stats.aggressive, 0);
+  const { r, up } = setup();
+  for (const z of ['insecure', 'expired']) {
+    await r.resolve(`nothere.${z}.test.`, RRType.A, RRClass.IN, { do: true });
+    const n = up.count(LEAF);
+    await r.resolve(`nothere2.${z}.test.`, RRType.A, RRClass.IN, { do: true });
+    assert.ok(up.count(LEAF) > n, `${z}: the next name is asked upstream`);
+  }
+  assert.equal(r.stats.aggressive, 0);
+});
