@@ -234,7 +234,9 @@ function exactMatch(zone: Zone, node: ZoneNode, name: Name, qtype: number, s: Se
     const sets = policy === 'minimal' ? minimalAny(node.rrsets) : policy === 'full' ? node.rrsets : policy(node.rrsets, node);
     let any = false;
     for (const set of sets) {
-      if (set.type === RRType.RRSIG) continue;
+      // RRSIGs go along with their sets; an NSEC at a wildcard owner describes `*`, never
+      // the names it expands to (RFC 4035 §3.1.3.3), so it is not synthesized.
+      if (set.type === RRType.RRSIG || (synth && set.type === RRType.NSEC)) continue;
       s.add(s.answer, set, owner);
       any = true;
     }

@@ -179,6 +179,10 @@ for (const [label, policy] of POLICIES) {
         assert.deepEqual(lines(proof), lines(denialProof(zone, owner, type, 'nxdomain')));
       }
     }
+    // Full ANY at a wildcard-matched name: the synthesized sets, never the wildcard's NSEC.
+    const full = lookup(zone, n('foo.wild'), RRType.ANY, { do: true, anyPolicy: 'full' });
+    assert.deepEqual([...new Set(full.answer.filter((r) => r.type !== RRType.RRSIG).map((r) => r.type))].sort(), [RRType.MX, RRType.TXT].sort());
+    assert.deepEqual(verifyAll([...full.answer, ...keys], ORIGIN, NOW).failures, []);
     t.diagnostic(`${CASES.length} questions, ${verified} signatures verified`);
     assert.ok(verified >= CASES.length);
   });
