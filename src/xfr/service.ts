@@ -1,7 +1,8 @@
 import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { open, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Name, Rcode, RRType, type Message, type ResourceRecord, type SoaData } from '../wire/index.js';
 import { buildZone, type Zone } from '../zone/zone.js';
 import { readZoneFile } from '../zone/parser.js';
@@ -9,7 +10,8 @@ import { checkZone, findingText } from '../zone/checks.js';
 import { printRecord } from '../zone/printer.js';
 import { Acl, AclRegistry } from '../policy/acl.js';
 import { Journal, syncDir, type JournalEntry } from './journal.js';
-import { diffRecords, RecordStore, serialGreater } from './record-set.js';
+import { diffRecords, nextSerial, RecordStore, serialGreater } from './record-set.js';
+import { CATALOG_VERSION, catalogRecords, readCatalog } from './catalog.js';
 import { applyUpdate, netChanges, type UpdateResult } from './update.js';
 import { makeTsigKey, type TsigKey } from './tsig.js';
 import { parseRemote, querySoa, sendNotify, transferIn, type Remote, type TransferOutcome } from './client.js';
@@ -33,6 +35,15 @@ export interface XfrZoneConfig {
   readonly 'allow-transfer'?: readonly string[];
   readonly notify?: readonly string[];
   readonly 'allow-update'?: readonly string[];
+  /**
+   * Catalog zones (RFC 9432): `produce` generates this zone from the zones that name it in
+   * `catalog-zone`; `consume` (a secondary) adds and removes the member zones it lists.
+   */
+  readonly catalog?: 'produce' | 'consume';
+  /** Producer side: the catalog zone that lists this zone. */
+  readonly 'catalog-zone'?: string;
+  /** Consumer side: where member zone copies are kept (`<zone>.zone`); default: the catalog file's folder. */
+  readonly 'catalog-directory'?: string;
 }
 
 export interface XfrConfig {
@@ -92,6 +103,13 @@ export class XfrService {
   private managed = new Map<string, ManagedZone>();
   private plain: Zone[] = [];
   private syncTimer: NodeJS.Timeout | undefined;
+  private registry = new AclRegistry({});
+  private aclNames: ReadonlySet<string> = new Set();
+  /** Consumed catalogs by origin key: their config and the member zones they added. */
+  private catalogs = new Map<string, { zc: XfrZoneConfig; members: Set<string> }>();
+  /** Member zones a catalog removed: taken out of the server's map by `apply`. */
+  private dropped = new Set<string>();
+  private catalogQueue: Promise<void> = Promise.resolve();
   stopped = false;
 
   constructor(readonly opts: XfrServiceOptions) {
@@ -137,6 +155,7 @@ export class XfrService {
         if (prev?.zone !== z) out.set(key, wrap(z, prev));
       } else if (m.secondary) out.delete(key);
     }
+    for (const key of this.dropped) if (!this.managed.has(key)) out.delete(key);
     return out;
   }
 
@@ -190,7 +209,7 @@ export class XfrService {
         continue;
       }
       const secondary = (zc.primaries?.length ?? 0) > 0;
-      const managed = secondary || (zc['allow-transfer']?.length ?? 0) > 0 || (zc['allow-update']?.length ?? 0) > 0 || (zc.notify?.length ?? 0) > 0;
+      const managed = secondary || zc.catalog !== undefined || (zc['allow-transfer']?.length ?? 0) > 0 || (zc['allow-update']?.length ?? 0) > 0 || (zc.notify?.length ?? 0) > 0;
       if (!managed) {
         const z = byOrigin.get(origin.key);
         if (z) plain.push(z);
@@ -205,8 +224,12 @@ export class XfrService {
       mz.setConfig(zc, registry, new Set(Object.keys(config.acl ?? {})));
       next.set(origin.key, mz);
       try {
-        if (secondary) await mz.startSecondary();
-        else {
+        if (secondary) {
+          if (zc.catalog === 'consume') this.catalogs.set(origin.key, { zc, members: this.catalogs.get(origin.key)?.members ?? new Set() });
+          await mz.startSecondary();
+        } else if (zc.catalog === 'produce') {
+          await mz.adoptCatalog(catalogMembers(config, origin, (w) => this.logger.warn({ zone: zc.name }, w)));
+        } else {
           const fz = byOrigin.get(origin.key);
           if (fz) await mz.adoptFile(fz);
         }
@@ -214,8 +237,33 @@ export class XfrService {
         this.logger.error({ zone: zc.name, err: e }, `zone manager: ${(e as Error).message}`);
       }
     }
+    this.registry = registry;
+    this.aclNames = new Set(Object.keys(config.acl ?? {}));
+    // Member zones of consumed catalogs stay (with the catalog's current settings) unless the
+    // catalog is gone or the zone is now configured explicitly.
+    for (const [ckey, cat] of [...this.catalogs]) {
+      const catalog = next.get(ckey);
+      if (!catalog || !cat.zc.catalog) {
+        this.catalogs.delete(ckey);
+        continue;
+      }
+      for (const mkey of [...cat.members]) {
+        const member = this.managed.get(mkey);
+        if (!member || next.has(mkey) || plain.some((z) => z.origin.key === mkey)) {
+          cat.members.delete(mkey);
+          continue;
+        }
+        member.setConfig(memberConfig(cat.zc, member.origin), registry, this.aclNames);
+        next.set(mkey, member);
+      }
+    }
     for (const [key, old] of this.managed) if (!next.has(key)) await old.close();
     this.managed = next;
+    // Catalogs read while this ran were skipped (the zone map was not in place yet).
+    for (const key of this.catalogs.keys()) {
+      const cat = next.get(key);
+      if (cat?.zone && !cat.expired) void this.catalogChanged(cat);
+    }
     this.plain = plain;
     if (!this.syncTimer && !this.stopped) {
       this.syncTimer = setInterval(() => void this.syncAll(), this.opts.syncIntervalMs ?? 60_000);
@@ -235,6 +283,63 @@ export class XfrService {
     }
   }
 
+  /** A consumed catalog zone has new content: adds and removes its member zones (RFC 9432 §5). */
+  catalogChanged(catalog: ManagedZone): Promise<void> {
+    const run = () => this.syncCatalog(catalog).catch((e: unknown) => this.logger.error({ zone: catalog.origin.toString(), err: e }, `catalog: ${(e as Error).message}`));
+    this.catalogQueue = this.catalogQueue.then(run, run);
+    return this.catalogQueue;
+  }
+
+  private async syncCatalog(catalog: ManagedZone): Promise<void> {
+    const cat = this.catalogs.get(catalog.origin.key);
+    const zone = catalog.zone;
+    if (!cat || !zone || this.stopped || this.managed.get(catalog.origin.key) !== catalog) return;
+    const name = catalog.origin.toString();
+    const content = readCatalog(zone);
+    // §4.2.1: a catalog of a schema version we do not know is not processed at all.
+    if (content.version !== CATALOG_VERSION) {
+      this.logger.error({ zone: name, version: content.version ?? null }, `catalog zone has schema version ${content.version ?? '(none)'}, not ${CATALOG_VERSION}: members left as they are`);
+      return;
+    }
+    for (const p of content.problems) this.logger.warn({ zone: name }, `catalog: ${p}`);
+    let changed = false;
+    for (const [key, m] of content.members) {
+      if (cat.members.has(key)) continue;
+      if (this.managed.has(key) || this.plain.some((z) => z.origin.key === key) || [...this.catalogs.values()].some((c) => c.members.has(key))) {
+        this.logger.warn({ zone: name, member: m.name.toString() }, 'catalog member is already served (configured or in another catalog); ignored');
+        continue;
+      }
+      const mz = new ManagedZone(this, m.name, true);
+      mz.setConfig(memberConfig(cat.zc, m.name), this.registry, this.aclNames);
+      this.managed.set(key, mz);
+      cat.members.add(key);
+      this.dropped.delete(key);
+      changed = true;
+      this.logger.info({ zone: name, member: m.name.toString() }, 'catalog member added');
+      mz.startSecondary().catch((e: unknown) => this.logger.error({ zone: m.name.toString(), err: e }, `catalog member: ${(e as Error).message}`));
+    }
+    for (const key of [...cat.members]) {
+      if (content.members.has(key)) continue;
+      const mz = this.managed.get(key);
+      cat.members.delete(key);
+      this.managed.delete(key);
+      this.dropped.add(key);
+      changed = true;
+      if (mz) {
+        await mz.close();
+        // §5.3: a removed member's data is not kept.
+        if (mz.file && !this.readOnly) for (const f of [mz.file, `${mz.file}.jnl`, `${mz.file}.state`]) await rm(f, { force: true });
+        this.logger.info({ zone: name, member: mz.origin.toString() }, 'catalog member removed');
+      }
+    }
+    if (changed) this.changed();
+  }
+
+  /** The member zones a consumed catalog added (origin keys), for tests and status. */
+  catalogMembers(catalog: Name): string[] {
+    return [...(this.catalogs.get(catalog.key)?.members ?? [])];
+  }
+
   /** Stops timers, writes dirty zone files, closes journals. */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -243,6 +348,40 @@ export class XfrService {
     for (const m of this.managed.values()) await m.close();
   }
 }
+
+const zoneName = (text: string): Name => Name.parse(text.endsWith('.') ? text : text + '.');
+
+/** The zones of `config` that name `catalog` in `catalog-zone` (RFC 9432 producer side). */
+function catalogMembers(config: XfrConfig, catalog: Name, warn: (msg: string) => void): Name[] {
+  const out: Name[] = [];
+  for (const zc of config.zones) {
+    const c = zc['catalog-zone'];
+    if (c === undefined) continue;
+    try {
+      if (!zoneName(c).equals(catalog)) continue;
+      out.push(zoneName(zc.name));
+    } catch (e) {
+      warn(`catalog-zone of ${zc.name}: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+/** The settings of a member zone added by a consumed catalog: the catalog's primaries and ACLs. */
+function memberConfig(catalog: XfrZoneConfig, member: Name): XfrZoneConfig {
+  const dir = catalog['catalog-directory'] ?? (catalog.file ? dirname(catalog.file) : undefined);
+  const label = member.toString().replace(/\.$/, '').replace(/[/\\]/g, '_');
+  return {
+    name: member.toString(),
+    file: dir ? join(dir, `${label}.zone`) : undefined,
+    primaries: catalog.primaries,
+    'allow-transfer': catalog['allow-transfer'],
+    notify: catalog.notify,
+  };
+}
+
+/** The longest delay a Node timer takes (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -323,6 +462,7 @@ export class ManagedZone {
   private refreshAgain = false;
   /** ms since the epoch of the last successful check with a primary. */
   lastRefresh = 0;
+  catalogRole: 'produce' | 'consume' | undefined;
 
   constructor(
     private readonly svc: XfrService,
@@ -343,7 +483,9 @@ export class ManagedZone {
   }
 
   setConfig(zc: XfrZoneConfig, registry: AclRegistry, aclNames: ReadonlySet<string>): void {
-    this.file = zc.file;
+    // A produced catalog is generated from config: no file, no journal (IXFR answers in AXFR form).
+    this.file = zc.catalog === 'produce' ? undefined : zc.file;
+    this.catalogRole = zc.catalog;
     const acl = (label: string, entries: readonly string[] | undefined): Acl => {
       if (!entries?.length) return Acl.none;
       // A bare configured key name means "key NAME" (as in `allow-transfer: [xfr-key]`).
@@ -448,6 +590,29 @@ export class ManagedZone {
     if (!keepStore) this.store = undefined;
     this.expired = false;
     this.svc.changed();
+    if (this.catalogRole === 'consume') void this.svc.catalogChanged(this);
+  }
+
+  /**
+   * A produced catalog (RFC 9432): generated from the member list; the serial goes up by one
+   * when the list changed (first time: the current time), the difference is served and notified.
+   */
+  adoptCatalog(members: readonly Name[]): Promise<void> {
+    return this.serialize(async () => {
+      const cur = this.zone;
+      const records = catalogRecords(this.origin, members, cur ? cur.serial : Math.floor(Date.now() / 1000));
+      if (cur) {
+        const { deleted, added } = diffRecords(cur.records(), records);
+        if (deleted.length === 0 && added.length === 0) return;
+        const z = buildZone(this.origin, catalogRecords(this.origin, members, nextSerial(cur.serial)));
+        this.take(z, false);
+        this.log.info({ zone: this.name, serial: z.serial, members: members.length }, 'catalog zone regenerated');
+        this.notify();
+        return;
+      }
+      this.zone = buildZone(this.origin, records);
+      this.log.info({ zone: this.name, serial: this.zone.serial, members: members.length }, 'catalog zone generated');
+    });
   }
 
   /**
@@ -671,6 +836,7 @@ export class ManagedZone {
             this.log.info({ zone: this.name, serial: this.zone.serial, records: this.zone.recordCount }, 'secondary zone loaded from its copy on disk');
           }
           this.svc.changed();
+          if (this.catalogRole === 'consume' && !this.expired) void this.svc.catalogChanged(this);
         } catch (e) {
           this.log.warn({ zone: this.name }, `secondary copy not usable (${(e as Error).message}); transferring anew`);
           this.zone = undefined;
@@ -705,22 +871,26 @@ export class ManagedZone {
   private scheduleRefresh(seconds: number): void {
     clearTimeout(this.refreshTimer);
     if (this.svc.stopped || this.svc.readOnly) return;
-    this.refreshTimer = setTimeout(() => void this.refresh(), Math.max(0, seconds) * 1000);
+    this.refreshTimer = setTimeout(() => void this.refresh(), Math.min(MAX_TIMER_MS, Math.max(0, seconds) * 1000));
   }
 
   private armExpire(ms: number): void {
     clearTimeout(this.expireTimer);
-    this.expireTimer = setTimeout(() => this.checkExpire(), Math.max(0, ms) + 10);
+    // Node timers hold at most ~24.8 days; a longer expire (catalog zones use 2^31-2 s) re-arms.
+    this.expireTimer = setTimeout(() => this.checkExpire(), Math.min(MAX_TIMER_MS, Math.max(0, ms) + 10));
   }
 
   private checkExpire(): void {
     const z = this.zone;
     if (!z || this.expired) return;
-    if (Date.now() - this.lastRefresh >= z.soa.data.expire * 1000) {
-      this.expired = true;
-      this.log.warn({ zone: this.name, serial: z.serial, expire: z.soa.data.expire }, 'secondary zone expired: no primary answered in time; no longer served');
-      this.svc.changed();
+    const left = this.lastRefresh + z.soa.data.expire * 1000 - Date.now();
+    if (left > 0) {
+      if (!this.svc.stopped) this.armExpire(left);
+      return;
     }
+    this.expired = true;
+    this.log.warn({ zone: this.name, serial: z.serial, expire: z.soa.data.expire }, 'secondary zone expired: no primary answered in time; no longer served');
+    this.svc.changed();
   }
 
   /** A NOTIFY for this zone came from `address`: true when that is one of our primaries. */

@@ -9,10 +9,18 @@ import type { JournalEntry } from './journal.js';
 export interface PackOptions {
   maxSize?: number;
   reserve?: number;
+  /** The query had EDNS (RFC 6891 §7): every message carries an OPT with this payload size. */
+  ednsUdpSize?: number;
+}
+
+/** OPT record bytes: root owner, type 41, class = payload size, TTL 0 (version 0, no flags), no options. */
+function optRecord(udpSize: number): Uint8Array {
+  return Uint8Array.of(0, 0, 41, udpSize >> 8, udpSize & 0xff, 0, 0, 0, 0, 0, 0);
 }
 
 export function* packTransfer(query: Message, records: Iterable<ResourceRecord>, opts: PackOptions = {}): Generator<Uint8Array> {
-  const limit = (opts.maxSize ?? 65535) - (opts.reserve ?? 0);
+  const opt = opts.ednsUdpSize !== undefined ? optRecord(opts.ednsUdpSize) : undefined;
+  const limit = (opts.maxSize ?? 65535) - (opts.reserve ?? 0) - (opt?.length ?? 0);
   let w = start(query, limit, true);
   let count = 0;
   for (const rr of records) {
@@ -26,13 +34,13 @@ export function* packTransfer(query: Message, records: Iterable<ResourceRecord>,
       w.rollback(mark);
     }
     if (count === 0) throw new Error(`record ${rr.name} type ${rr.type} does not fit in one message`);
-    yield finish(w, count);
+    yield finish(w, count, opt);
     w = start(query, limit, false);
     count = 0;
     writeRecord(w, rr);
     count = 1;
   }
-  yield finish(w, count);
+  yield finish(w, count, opt);
 }
 
 function start(query: Message, limit: number, withQuestion: boolean): WireWriter {
@@ -53,8 +61,15 @@ function start(query: Message, limit: number, withQuestion: boolean): WireWriter
   return w;
 }
 
-function finish(w: WireWriter, count: number): Uint8Array {
-  const out = w.finish();
+function finish(w: WireWriter, count: number, opt: Uint8Array | undefined): Uint8Array {
+  let out = w.finish();
+  if (opt) {
+    const withOpt = new Uint8Array(out.length + opt.length);
+    withOpt.set(out);
+    withOpt.set(opt, out.length);
+    withOpt[11] = 1; // ARCOUNT
+    out = withOpt;
+  }
   out[6] = count >> 8;
   out[7] = count & 0xff;
   return out;
