@@ -9,6 +9,7 @@ import { Name } from '../wire/index.js';
 import { parseListenAddress } from '../transport/address.js';
 import { dnssecZoneSchema } from '../dnssec/signer-config.js';
 import { detectionSchema, monitorSchema, queryLogSchema } from '../monitor/config.js';
+import { dnstapSchema } from '../monitor/dnstap.js';
 
 const NOT_ACTIVE = '(accepted and validated; not yet active)';
 
@@ -91,17 +92,9 @@ const zoneSchema = z
       .describe('Who may send dynamic updates (RFC 2136; ACL entries, e.g. `key xfr-key`; default none). An update is answered once written to `FILE.jnl` and flushed to disk; the zone file is rewritten from memory every minute and on shutdown.'),
     'allow-query': aclList.optional().describe('Who may query this zone (ACL entries). Absent: the global `allow-query` (default any).'),
     dnssec: dnssecZoneSchema.optional(),
-    catalog: z
-      .enum(['produce', 'consume'])
-      .optional()
-      .describe('Catalog zone (RFC 9432). `produce`: this zone is generated (no `file`) and lists the zones that name it in `catalog-zone`; serve it with `allow-transfer`/`notify`. `consume` (with `primaries`): a secondary whose member zones are added and removed as the catalog lists them, pulled from the same primaries. See docs/xfr.md.'),
-    'catalog-zone': domainName.optional().describe('The produced catalog zone (`catalog: produce`) that lists this zone.'),
-    'catalog-directory': z.string().min(1).optional().describe('`catalog: consume`: folder for the member zone copies (`<zone>.zone`). Default: the folder of `file`. Relative to the config file.'),
   })
   .superRefine((zc, ctx) => {
-    if (!zc.primaries && !zc.file && zc.catalog !== 'produce') ctx.addIssue({ code: 'custom', message: 'a primary zone needs "file"', path: [] });
-    if (zc.catalog === 'consume' && !zc.primaries) ctx.addIssue({ code: 'custom', message: '"catalog: consume" needs "primaries" (the catalog is pulled like a secondary zone)', path: ['catalog'] });
-    if (zc.catalog === 'produce' && zc.primaries) ctx.addIssue({ code: 'custom', message: '"catalog: produce" is generated here; it cannot have "primaries"', path: ['catalog'] });
+    if (!zc.primaries && !zc.file) ctx.addIssue({ code: 'custom', message: 'a primary zone needs "file"', path: [] });
   })
   .describe('One zone. A zone with `file` and no `primaries` is a primary, served from its file.');
 
@@ -270,6 +263,76 @@ const logSchema = z
   .default({ level: 'info' })
   .describe('Logging: JSON lines on stderr (readable text when stderr is a terminal).');
 
+// ---- the monitor's sections, embedded with descriptions for docs/config.md ----
+
+/**
+ * The same object schema with a description on each named key (strictness, defaults and
+ * refinements kept): the monitor's schemas carry none, and docs/config.md is generated from
+ * this file. A nested `{ '': 'text', key: 'text' }` describes an object key and its own keys.
+ */
+interface KeyDocs {
+  [key: string]: string | KeyDocs;
+}
+function describeKeys<T extends z.ZodObject>(schema: T, docs: KeyDocs): T {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [k, d] of Object.entries(docs)) {
+    const field = (schema.shape as Record<string, z.ZodType>)[k];
+    if (!field) throw new Error(`describeKeys: no key "${k}"`);
+    if (typeof d === 'string') {
+      shape[k] = field.describe(d);
+      continue;
+    }
+    // An object under a default: describe its keys, keep the default.
+    const inner = field instanceof z.ZodDefault ? (field.unwrap() as z.ZodObject) : (field as unknown as z.ZodObject);
+    const { '': self, ...rest } = d;
+    let described: z.ZodType = describeKeys(inner, rest);
+    if (field instanceof z.ZodDefault) described = (described as z.ZodObject).default(field.def.defaultValue as never);
+    shape[k] = typeof self === 'string' ? described.describe(self) : described;
+  }
+  return schema.safeExtend(shape) as unknown as T;
+}
+
+const perFindingDocs = (what: (f: string) => string): KeyDocs =>
+  Object.fromEntries(['tunneling', 'exfiltration', 'random-subdomain', 'beaconing', 'amplification'].map((f) => [f, what(f)]));
+
+const monitorSection = describeKeys(monitorSchema, {
+  'client-privacy': 'How client addresses appear in the query log, alerts and the API: `full`, `truncate` (IPv4 /24, IPv6 /48) or `hash` (keyed HMAC-SHA-256).',
+  'hash-key': 'Key for `hash` privacy (at least 8 characters). Absent: random per process, so hashes change on restart.',
+  top: 'How many top clients and names `/api/stats` and the dashboard list.',
+});
+
+const queryLogSection = describeKeys(queryLogSchema, {
+  mode: '`on` (every query), `sampled` (every `1/sample-rate`-th query, exactly) or `off`; `true`/`false` mean on/off. One JSON line per logged query (`"msg":"query"`). Default off.',
+  'sample-rate': 'Share of queries logged when `sampled`.',
+  'client-privacy': 'Overrides `monitor.client-privacy` for the query log only.',
+});
+
+const detectionSection = describeKeys(detectionSchema, {
+  enabled: 'Score traffic for tunneling, exfiltration, random-subdomain floods, beaconing and amplification.',
+  window: 'Seconds of history each score looks at.',
+  thresholds: { '': 'Score (0–1) from which a finding is raised, per finding type (defaults in docs/monitoring.md).', ...perFindingDocs((f) => `Threshold for ${f}.`) },
+  actions: { '': 'What a finding does, per finding type: `alert` (log, metric, API; the default), `throttle` or `block` (REFUSED with an Extended DNS Error).', ...perFindingDocs((f) => `Action for ${f}.`) },
+  'action-duration': 'Seconds a throttle or block lasts after the last finding.',
+  'throttle-rate': 'Queries per second still answered for a throttled client or domain.',
+  allow: 'Never scored: domain names (the name and below), addresses or prefixes. Still counted and logged.',
+  'max-tracked': 'Cap on tracked clients, domains and (client, domain) pairs, so a flood of new sources cannot grow memory without bound.',
+});
+
+const dnstapSection = describeKeys(dnstapSchema, {
+  socket: 'Unix socket of a Frame Streams reader (bidirectional handshake), e.g. `fstrm_capture -u`. Exactly one of `socket`, `tcp`, `file`.',
+  tcp: '`ADDRESS:PORT` of a Frame Streams reader over TCP.',
+  file: 'File written one-way (truncated when opened; `dnstap-read FILE` reads it). Relative to the config file.',
+  identity: 'Sent as the dnstap `identity` field. Absent: not sent.',
+  version: 'Sent as the dnstap `version` field. Absent: `portcullis`.',
+  'client-queries': 'CLIENT_QUERY: every query as it arrives.',
+  'client-responses': 'CLIENT_RESPONSE: every response, the bytes sent.',
+  'resolver-queries': 'RESOLVER_QUERY: queries the resolver sends upstream.',
+  'resolver-responses': 'RESOLVER_RESPONSE: answers the resolver receives.',
+  'auth-queries': 'AUTH_QUERY: queries answered from our zones (answers with AA set).',
+  'auth-responses': 'AUTH_RESPONSE: our authoritative answers (AA set).',
+  'queue-size': 'Frames held while the reader is slow or away; more are dropped and counted (`portcullis_dnstap_frames_total{outcome="dropped"}`).',
+});
+
 export const configSchema = z
   .strictObject({
     listen: z
@@ -319,9 +382,12 @@ export const configSchema = z
       .max(1000)
       .optional()
       .describe('UDP clients without a valid DNS cookie get a truncated (TC) reply when it would be more than this many times the size of their query. Absent: no cap.'),
-    monitor: monitorSchema.optional().describe('Metrics and live statistics (docs/monitoring.md).'),
-    'query-log': queryLogSchema.optional().describe('The query log (docs/monitoring.md).'),
-    detection: detectionSchema.optional().describe('Abuse detection: tunneling, exfiltration, random-subdomain floods, beaconing, amplification (docs/monitoring.md).'),
+    monitor: monitorSection.optional().describe('Metrics and live statistics (docs/monitoring.md).'),
+    'query-log': queryLogSection.optional().describe('The query log (docs/monitoring.md).'),
+    detection: detectionSection.optional().describe('Abuse detection: tunneling, exfiltration, random-subdomain floods, beaconing, amplification (docs/monitoring.md).'),
+    dnstap: dnstapSection
+      .optional()
+      .describe('dnstap output (Frame Streams) of client queries and responses, and optionally of authoritative and resolver traffic; never slows DNS: a bounded queue, drops counted (docs/monitoring.md).'),
     control: controlSchema.optional(),
   })
   .superRefine((c, ctx) => {
@@ -454,7 +520,7 @@ function describeIssue(iss: z.core.$ZodIssue, path: (string | number)[], raw: un
   return `${where}${iss.message}`;
 }
 
-const knownKeys = ['listen', 'user', 'workers', 'log', 'acl', 'keys', 'allow-query', 'zones', 'identity', 'nsid', 'edns', 'tcp', 'resolver', 'views', 'rate-limit', 'cookies', 'any', 'max-amplification', 'monitor', 'query-log', 'detection', 'control'];
+const knownKeys = ['listen', 'user', 'workers', 'log', 'acl', 'keys', 'allow-query', 'zones', 'identity', 'nsid', 'edns', 'tcp', 'resolver', 'views', 'rate-limit', 'cookies', 'any', 'max-amplification', 'monitor', 'query-log', 'detection', 'dnstap', 'control'];
 function suggest(key: string): string {
   const camel = key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()).replace(/_/g, '-');
   if (camel !== key) return ` (keys are kebab-case: "${camel}"?)`;
@@ -496,7 +562,6 @@ function resolvePaths(c: Config, base: string): Config {
   const zone = (zc: ZoneConfig): ZoneConfig => ({
     ...zc,
     file: abs(zc.file),
-    ...(zc['catalog-directory'] ? { 'catalog-directory': abs(zc['catalog-directory']) } : {}),
     ...(zc.dnssec ? { dnssec: { ...zc.dnssec, 'key-directory': abs(zc.dnssec['key-directory']) } } : {}),
   });
   return {
@@ -506,6 +571,7 @@ function resolvePaths(c: Config, base: string): Config {
     views: c.views?.map((v) => ({ ...v, zones: v.zones.map((zc) => (typeof zc === 'string' ? zc : zone(zc))) })),
     cookies: { ...c.cookies, 'secret-file': abs(c.cookies['secret-file']) },
     control: c.control && { ...c.control, 'token-file': abs(c.control['token-file']) },
+    dnstap: c.dnstap && { ...c.dnstap, socket: abs(c.dnstap.socket), file: abs(c.dnstap.file) },
   };
 
 }

@@ -121,7 +121,7 @@ export class PortcullisServer {
     const res: ReloadResult = { ok: true, loaded: [], kept: [], failed: [], removed: [] };
     const next = new Map<string, ServedZone>();
     for (const { zc, key } of zoneEntries(config)) {
-      if (zc.primaries || zc.catalog === 'produce') continue; // secondary and produced catalog zones: src/xfr makes and serves them
+      if (zc.primaries) continue; // secondary zones: src/xfr pulls and serves them
       // key: the origin's, or VIEW\0ORIGIN for a zone written inside a view (wiring.ts)
       const old = previous.get(key);
       const signer = this.runtime.signerFor(key, zc);
@@ -304,7 +304,7 @@ export class PortcullisServer {
   stop(graceMs = 5000): Promise<void> {
     if (this.signTimer) clearTimeout(this.signTimer);
     // Then src/xfr writes changed zone files and closes journals.
-    this.stopping ??= this.closeListeners(graceMs).then(() => this.xfr.stop());
+    this.stopping ??= this.closeListeners(graceMs).then(() => this.xfr.stop()).then(() => this.runtime.close());
 
     return this.stopping;
   }
@@ -316,6 +316,8 @@ export class PortcullisServer {
 
 /** The configured steps (wiring.ts): policy, views, our zones, the resolver, the monitor. */
 async function defaultAnswerSteps(server: PortcullisServer, config: Config): Promise<Step[]> {
+  // A changed dnstap section closes the old output before the new one opens (same file).
+  await server.runtime.configureDnstap(config);
   return server.runtime.steps({ config, logger: server.logger, served: server.getServed }, config);
 }
 

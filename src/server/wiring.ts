@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Endpoint, Next, Reply, Request, Step } from '../transport/handler.js';
-import { EdeCode, Name, Rcode, RRClass, type Message } from '../wire/index.js';
+import { EdeCode, encodeMessage, Name, Rcode, RRClass, type Message } from '../wire/index.js';
 import { AuthoritativeStep } from '../authoritative/step.js';
 import { ZoneSet } from '../authoritative/zone-set.js';
 import type { Zone } from '../zone/zone.js';
@@ -16,6 +16,7 @@ import { CookieJar } from '../policy/cookies.js';
 import { CookieStep } from '../policy/cookie-step.js';
 import { Resolver, ResolverStep, resolverOptionsFromConfig, NetUpstream, type ResolverConfig, type Upstream } from '../resolver/index.js';
 import { Monitor } from '../monitor/monitor.js';
+import { DnstapSink, dnstapSinkOptions, registerDnstapMetrics } from '../monitor/dnstap.js';
 import { ZoneSigner } from '../dnssec/signer-service.js';
 import { signerSettings } from '../dnssec/signer-config.js';
 import type { Config, ZoneConfig } from './config.js';
@@ -289,6 +290,83 @@ export class MonitorStep implements Step {
   }
 }
 
+/**
+ * `finalize`, outermost: dnstap for client traffic. CLIENT_QUERY as the query arrives (so a
+ * query that is dropped or never answered is still seen), CLIENT_RESPONSE with the bytes
+ * really sent (TSIG and OPT included), and AUTH_QUERY/AUTH_RESPONSE for answers with AA set
+ * when `auth-queries`/`auth-responses` ask for them. Zone transfer streams are not logged.
+ */
+export class DnstapStep implements Step {
+  readonly name = 'dnstap';
+  readonly phase = 'finalize' as const;
+  private readonly clientQuery: boolean;
+  private readonly clientResponse: boolean;
+  private readonly authQuery: boolean;
+  private readonly authResponse: boolean;
+
+  constructor(private readonly sink: DnstapSink) {
+    this.clientQuery = sink.wants('client-query');
+    this.clientResponse = sink.wants('client-response');
+    this.authQuery = sink.wants('auth-query');
+    this.authResponse = sink.wants('auth-response');
+  }
+
+  async handle(req: Request, next: Next): Promise<Reply> {
+    if (this.clientQuery) this.sink.logClientQuery(req, req.raw);
+    const reply = await next(req);
+    const wire = reply.drop ? undefined : reply.wire;
+    if (!wire) return reply;
+    if (this.clientResponse) this.sink.logClientResponse(req, wire);
+    // AA: the answer came from our zones (the resolver never sets it).
+    if ((this.authQuery || this.authResponse) && wire.length >= 3 && (wire[2]! & 0x04) !== 0) {
+      if (this.authQuery) this.sink.logAuthQuery(req, req.raw);
+      if (this.authResponse) this.sink.logAuthResponse(req, wire);
+    }
+    return reply;
+  }
+}
+
+/**
+ * RESOLVER_QUERY/RESOLVER_RESPONSE from what the `Upstream` interface shows: the decoded
+ * query and answer, re-encoded. The query frame carries the ID the answer came back with
+ * (NetUpstream picks a fresh random ID per query and accepts only an answer with it); our
+ * source address and port and the zone asked about are not known here, so they are left out.
+ */
+export class DnstapUpstream implements Upstream {
+  constructor(private readonly inner: Upstream, private readonly sink: () => DnstapSink | undefined) {}
+
+  async query(...args: Parameters<Upstream['query']>): Promise<Message> {
+    const sink = this.sink();
+    const wantQ = sink?.wants('resolver-query') === true;
+    const wantR = sink?.wants('resolver-response') === true;
+    if (!sink || (!wantQ && !wantR)) return this.inner.query(...args);
+    const [server, msg, opts] = args;
+    const info = { server, protocol: opts.tcp ? ('tcp' as const) : ('udp' as const), sentAt: process.hrtime.bigint() };
+    const sentAtMs = Date.now();
+    let m: Message;
+    try {
+      m = await this.inner.query(...args);
+    } catch (e) {
+      if (wantQ) this.sink()?.logResolverQuery(info, safeEncode(msg) ?? new Uint8Array(0), sentAtMs);
+      throw e;
+    }
+    const out = this.sink();
+    const queryWire = safeEncode({ ...msg, id: m.id });
+    if (out && wantQ && queryWire) out.logResolverQuery(info, queryWire, sentAtMs);
+    const answerWire = wantR ? safeEncode(m) : undefined;
+    if (out && answerWire) out.logResolverResponse(info, answerWire);
+    return m;
+  }
+}
+
+function safeEncode(m: Message): Uint8Array | undefined {
+  try {
+    return encodeMessage(m);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Counts upstream queries and failures for the monitor. */
 class CountingUpstream implements Upstream {
   constructor(private readonly inner: Upstream, private readonly monitor: Monitor) {}
@@ -331,6 +409,9 @@ export class Runtime {
   views: ViewTable | undefined;
   rateLimitStep: RateLimitStep | undefined;
   cookieStep: CookieStep | undefined;
+  /** The dnstap output (`dnstap:`), kept across reloads while its section is unchanged. */
+  dnstap: DnstapSink | undefined;
+  private dnstapFor = '';
 
   constructor(private readonly logger: Logger, config: Config) {
     this.monitor = new Monitor({
@@ -340,6 +421,35 @@ export class Runtime {
       logger,
       defaultMetrics: true,
     });
+    registerDnstapMetrics(this.monitor.metrics, () => this.dnstap);
+  }
+
+  /**
+   * Opens, keeps or replaces the dnstap sink for `config`. A changed section closes the old
+   * sink first (its queue written, STOP sent; a file would otherwise be truncated under it).
+   */
+  async configureDnstap(config: Config): Promise<void> {
+    const key = config.dnstap ? JSON.stringify(config.dnstap) : '';
+    if (key === this.dnstapFor && (this.dnstap !== undefined) === (key !== '')) return;
+    const old = this.dnstap;
+    this.dnstap = undefined;
+    this.dnstapFor = '';
+    if (old) await old.close();
+    if (!config.dnstap) return;
+    const logger = this.logger;
+    this.dnstap = new DnstapSink({
+      ...dnstapSinkOptions(config.dnstap),
+      onError: (err) => logger.warn({ err: err.message }, 'dnstap output lost; frames are dropped until it is back'),
+    });
+    this.dnstapFor = key;
+  }
+
+  /** Closes what holds files or sockets (the dnstap output). */
+  async close(): Promise<void> {
+    const sink = this.dnstap;
+    this.dnstap = undefined;
+    this.dnstapFor = '';
+    if (sink) await sink.close();
   }
 
   /** Builds the configured steps (the FrontStep is the server's). Throws on bad files (trust anchors, secrets). */
@@ -396,7 +506,7 @@ export class Runtime {
       const key = resolverKey(config.resolver);
       if (!this.resolver || key !== this.resolverFor) {
         const opts = resolverOptionsFromConfig(config.resolver as ResolverConfig);
-        opts.upstream = new CountingUpstream(new NetUpstream(), this.monitor);
+        opts.upstream = new DnstapUpstream(new CountingUpstream(new NetUpstream(), this.monitor), () => this.dnstap);
         this.resolver = new Resolver(opts);
         this.resolverFor = key;
         const r = this.resolver;
@@ -408,6 +518,7 @@ export class Runtime {
       this.monitor.setCacheSize(() => 0);
     }
     steps.push(new MonitorStep(this.monitor));
+    if (this.dnstap) steps.push(new DnstapStep(this.dnstap));
     return steps;
   }
 
@@ -477,6 +588,7 @@ export function configuredStepNames(config: Config): Array<{ name: string; phase
   out.push({ name: 'authoritative', phase: 'answer' });
   if (config.resolver) out.push({ name: 'resolver', phase: 'answer' });
   out.push({ name: 'monitor', phase: 'finalize' });
+  if (config.dnstap) out.push({ name: 'dnstap', phase: 'finalize' });
   return out;
 }
 
