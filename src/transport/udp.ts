@@ -10,9 +10,15 @@ export interface UdpOptions {
   /** Queries being answered at once; more are dropped (the client retries). Default 10000. */
   maxInflight?: number;
   onError?: (err: unknown, where: string) => void;
-  /** Socket receive/send buffer sizes in bytes (the kernel may cap them). */
+  /**
+   * Socket receive/send buffer sizes in bytes (the kernel caps them at net.core.rmem_max /
+   * wmem_max). Default 4 MiB: a few hundred queries fit in the kernel's default buffer, so a
+   * pause of a few milliseconds (GC, a busy CPU) under load would drop queries.
+   */
   bufferSize?: number;
 }
+
+export const DEFAULT_BUFFER_SIZE = 4 * 1024 * 1024;
 
 export class UdpListener {
   readonly stats: ListenerStats = newStats();
@@ -42,10 +48,11 @@ export class UdpListener {
       socket.bind({ address: a.host, port: a.port, exclusive: false }, () => {
         socket.off('error', onBindError);
         socket.on('error', (err) => this.opts.onError?.(err, `udp ${a.text}`));
-        if (this.opts.bufferSize) {
+        const bufferSize = this.opts.bufferSize ?? DEFAULT_BUFFER_SIZE;
+        if (bufferSize) {
           try {
-            socket.setRecvBufferSize(this.opts.bufferSize);
-            socket.setSendBufferSize(this.opts.bufferSize);
+            socket.setRecvBufferSize(bufferSize);
+            socket.setSendBufferSize(bufferSize);
           } catch {
             /* the kernel limit wins; not fatal */
           }
