@@ -106,6 +106,11 @@ export class UdpClient {
       s.once('error', rej);
       s.bind(0, address, () => {
         s.off('error', rej);
+        // Large buffers: a burst of replies must not be lost here while the test is busy sending.
+        try {
+          s.setRecvBufferSize(4 << 20);
+          s.setSendBufferSize(4 << 20);
+        } catch { /* capped by the kernel */ }
         res();
       });
     });
