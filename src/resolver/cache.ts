@@ -148,16 +148,27 @@ export class Cache {
    * Stores one RRset (all records same owner, type, class). Returns false when live data of
    * a higher rank is already there.
    */
-  putRRset(rrs: readonly ResourceRecord[], rank: number, dnssec: { sigs?: readonly ResourceRecord[]; proof?: readonly ResourceRecord[] } = {}): boolean {
+  putRRset(rrs: readonly ResourceRecord[], rank: number, dnssec: { sigs?: readonly ResourceRecord[]; proof?: readonly ResourceRecord[]; refresh?: boolean } = {}): boolean {
     if (rrs.length === 0) return false;
     const first = rrs[0]!;
-    const ttl = this.capPositive(Math.min(...rrs.map((r) => r.ttl)));
+    let ttl = this.capPositive(Math.min(...rrs.map((r) => r.ttl)));
+    const key = keyOf(first.name, first.type, first.class);
+    const old = this.map.get(key);
+    const now = this.clock.now();
+    if (old && old.kind === 'rrset' && old.expires > now && old.rank === rank && !dnssec.refresh) {
+      // The same records at the same rank: keep what is cached (its signatures, its countdown),
+      // as Unbound does, so a copy seen again in another answer does not reset anything.
+      if (sameRecords(old.rrs, rrs) && sameRecords(old.sigs, dnssec.sigs ?? [])) return false;
+      // A changed NS RRset at the same rank takes over the old one's remaining TTL, so a zone
+      // that moved away (or a server holding on to a sold domain) cannot extend itself.
+      if (first.type === RRType.NS) ttl = Math.min(ttl, Math.ceil((old.expires - now) / 1000));
+    }
     const stored = dedupe(rrs).map((r) => ({ ...r, ttl }));
     const sigs = (dnssec.sigs ?? []).map((r) => ({ ...r, ttl }));
     const proof = (dnssec.proof ?? []).map((r) => ({ ...r, ttl: Math.min(r.ttl, ttl) }));
     return this.insert({
       kind: 'rrset', name: first.name, type: first.type, class: first.class, rrs: stored, soa: [], rank, ttl, sigs, proof,
-    }, keyOf(first.name, first.type, first.class));
+    }, key);
   }
 
   /**
@@ -294,6 +305,21 @@ export class Cache {
     const now = this.clock.now();
     for (const [k, e] of this.map) this.map.set(k, { ...e, expires: Math.min(e.expires, now) });
   }
+}
+
+function rdataKey(r: ResourceRecord): string {
+  try {
+    return Buffer.from(r.data instanceof Uint8Array ? r.data : encodeRdata(r.type, r.data, true)).toString('hex');
+  } catch {
+    return JSON.stringify(r.data);
+  }
+}
+
+/** Do two record lists hold the same data (as sets, TTLs aside)? */
+export function sameRecords(a: readonly ResourceRecord[], b: readonly ResourceRecord[]): boolean {
+  if (a.length !== b.length) return false;
+  const ka = new Set(a.map(rdataKey));
+  return b.every((r) => ka.has(rdataKey(r)));
 }
 
 function dedupe(rrs: readonly ResourceRecord[]): ResourceRecord[] {

@@ -1,5 +1,5 @@
 import { makeMessage, Name, Rcode, RRClass, RRType, type Message, type ResourceRecord } from '../wire/index.js';
-import { Rank, type Cache } from './cache.js';
+import { Rank, sameRecords, type Cache } from './cache.js';
 import { ValidationBudget, defaultValidationLimits } from '../dnssec/validate.js';
 import type { NameServer, RootHints } from './root-hints.js';
 import type { ServerSelector } from './servers.js';
@@ -18,6 +18,8 @@ export class LimitError extends Error {
 export class Plan {
   queries = 0;
   nsNames = 0;
+  /** A prefetch: what it fetches replaces equal cached data (a fresh TTL), as a refresh should. */
+  refresh = false;
   /** Sub-resolutions in progress (name/type keys), to break cycles between NS lookups. */
   readonly active = new Set<string>();
   /** DNSSEC work (signature checks, NSEC3 hashes) for this question. */
@@ -172,7 +174,7 @@ export class Iterator {
       }
       if (c.kind === 'referral') {
         if (++referrals > plan.limits.maxReferrals) throw new LimitError('maxReferrals', `more than ${plan.limits.maxReferrals} referrals`);
-        this.cacheReferral(c);
+        this.cacheReferral(c, plan.refresh);
         cut = this.cutFromReferral(c, cut);
         tried = new Set();
         resolvedNames = new Set();
@@ -193,7 +195,7 @@ export class Iterator {
         continue;
       }
       const evidence = this.evidence(c, msg, qclass, cut);
-      this.cacheAnswer(c, msg, qclass, evidence);
+      this.cacheAnswer(c, msg, qclass, evidence, cut, plan.refresh);
       if (c.kind === 'answer') return { kind: 'answer', chain: c.chain, rrs: c.rrs, ...evidence };
       if (c.kind === 'cname') return { kind: 'cname', chain: c.chain, target: c.target, ...evidence };
       if (c.kind === 'nxdomain' || c.kind === 'nodata') {
@@ -453,12 +455,12 @@ export class Iterator {
     return { kind: 'lame', why: ns.length > 0 ? 'referral that does not lead down' : 'empty non-authoritative answer' };
   }
 
-  private cacheReferral(c: Extract<Classified, { kind: 'referral' }>): void {
-    this.cache.putRRset(c.ns, Rank.AUTHORITY);
-    for (const set of groupRRsets(c.glue)) this.cache.putRRset(set, Rank.ADDITIONAL);
+  private cacheReferral(c: Extract<Classified, { kind: 'referral' }>, refresh: boolean): void {
+    this.cache.putRRset(c.ns, Rank.AUTHORITY, { refresh });
+    for (const set of groupRRsets(c.glue)) this.cache.putRRset(set, Rank.ADDITIONAL, { refresh });
     // DS (signed by the parent) rides along with secure referrals; cached unvalidated, the
     // validator checks it before use (RFC 4035 §5.2).
-    if (c.ds.length > 0) this.cache.putRRset(c.ds, Rank.AUTHORITY, { sigs: c.dsSigs });
+    if (c.ds.length > 0) this.cache.putRRset(c.ds, Rank.AUTHORITY, { sigs: c.dsSigs, refresh });
   }
 
   /** The DNSSEC records of a response that belong with what was kept from it. */
@@ -476,14 +478,33 @@ export class Iterator {
     return ev;
   }
 
-  private cacheAnswer(c: Classified, msg: Message, qclass: number, ev: FetchEvidence): void {
+  private cacheAnswerAuthority(c: Extract<Classified, { kind: 'answer' | 'cname' }>, msg: Message, qclass: number, cut: Cut, refresh: boolean): void {
+    const found = authorityNs(c, msg, qclass, cut.forward ? Name.root : cut.zone);
+    if (!found) return;
+    if (!msg.aa && !cut.forward) {
+      // A non-authoritative answer may confirm the NS set we hold (adding its RRSIGs) or fill a
+      // gap, never replace a different set: that could redirect the zone (spoofed or lame
+      // answer). Forwarders never set AA.
+      const held = this.cache.get(found.ns[0]!.name, RRType.NS, qclass);
+      if (held && held.entry.kind === 'rrset' && !sameRecords(held.rrs, found.ns)) return;
+    }
+    this.cache.putRRset(found.ns, msg.aa ? Rank.AUTHORITY_AA : Rank.AUTHORITY, { sigs: found.sigs, refresh });
+    for (const set of groupRRsets(found.addrs)) {
+      const first = set[0]!;
+      const sigs = found.addrSigs.filter((x) => x.name.equals(first.name) && (x.data as { typeCovered?: number }).typeCovered === first.type);
+      this.cache.putRRset(set, Rank.ADDITIONAL, { sigs, refresh });
+    }
+  }
+
+  private cacheAnswer(c: Classified, msg: Message, qclass: number, ev: FetchEvidence, cut: Cut, refresh: boolean): void {
     const rank = msg.aa ? Rank.ANSWER_AA : Rank.ANSWER;
+    if (c.kind === 'answer' || c.kind === 'cname') this.cacheAnswerAuthority(c, msg, qclass, cut, refresh);
     if (c.kind === 'answer' || c.kind === 'cname' || c.kind === 'nxdomain' || c.kind === 'nodata') {
       const recs = c.kind === 'answer' ? [...c.chain, ...c.rrs] : c.chain;
       for (const set of groupRRsets(recs)) {
         const first = set[0]!;
         const sigs = ev.sigs.filter((s) => s.name.equals(first.name) && (s.data as { typeCovered?: number }).typeCovered === first.type);
-        this.cache.putRRset(set, rank, { sigs });
+        this.cache.putRRset(set, rank, { sigs, refresh });
       }
     }
     if (c.kind === 'nxdomain') this.cache.putNegative('nxdomain', c.target, 0, qclass, c.soa, msg.aa ? Rank.AUTHORITY_AA : Rank.AUTHORITY, ev.proof);
@@ -492,6 +513,28 @@ export class Iterator {
       this.cache.putNegative('nodata', c.target, q.type, qclass, c.soa, msg.aa ? Rank.AUTHORITY_AA : Rank.AUTHORITY, ev.proof);
     }
   }
+}
+
+/**
+ * The NS RRset that a positive answer carries in its authority section (the zone's own,
+ * authoritative copy when AA is set, RFC 2181 §5.4.1) and the addresses of those servers in
+ * the additional section, cached when they are in the bailiwick of the servers asked: the
+ * owner is an ancestor of the answer's name at or below the zone cut. Later answers for the
+ * zone can then carry them (non-minimal responses) and iteration uses the fresher set.
+ */
+function authorityNs(c: Extract<Classified, { kind: 'answer' | 'cname' }>, msg: Message, qclass: number, zone: Name): { ns: ResourceRecord[]; sigs: ResourceRecord[]; addrs: ResourceRecord[]; addrSigs: ResourceRecord[] } | undefined {
+  const last = c.kind === 'answer' ? c.rrs[0]!.name : c.chain[c.chain.length - 1]!.name;
+  const ns = msg.authority.filter((r) => r.type === RRType.NS && r.class === qclass && r.name.isSubdomainOf(zone) && last.isSubdomainOf(r.name));
+  if (ns.length === 0) return undefined;
+  const owner = ns[0]!.name;
+  const set = ns.filter((r) => r.name.equals(owner));
+  const sigs = msg.authority.filter((r) => r.type === RRType.RRSIG && r.name.equals(owner) && (r.data as { typeCovered?: number }).typeCovered === RRType.NS);
+  const targets = set.map((r) => (r.data as { target: Name }).target);
+  const addrs = msg.additional.filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && r.class === qclass
+    && r.name.isSubdomainOf(zone) && targets.some((t) => t.equals(r.name)));
+  // RRSIGs are taken from any section: some servers misplace them.
+  const addrSigs = [...msg.answer, ...msg.authority, ...msg.additional].filter((r) => r.type === RRType.RRSIG && targets.some((t) => t.equals(r.name)) && r.name.isSubdomainOf(zone));
+  return { ns: set, sigs, addrs, addrSigs };
 }
 
 /** Groups records into RRsets (same owner, type, class), keeping first-seen order. */

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Name, Rcode, RRClass, RRType, type ResourceRecord } from '../wire/index.js';
 import { DenialStore } from './aggressive.js';
-import { Cache, type CacheConfig, type CacheHit } from './cache.js';
+import { Cache, Rank, type CacheConfig, type CacheHit } from './cache.js';
 import { NegativeTrustAnchors, TrustAnchors } from '../dnssec/trust-anchors.js';
 import { defaultValidationLimits, ValidationBudget, type Security, type ValidationLimits } from '../dnssec/validate.js';
 import { Iterator, LimitError, Plan, type Ede, type FetchResult, type ForwardZone } from './iterate.js';
@@ -427,7 +427,9 @@ export class Resolver {
     | { kind: 'answer' | 'cname' | 'nodata' | 'nxdomain'; rrs: ResourceRecord[]; soa: ResourceRecord[]; sigs: ResourceRecord[]; proof: ResourceRecord[]; verdict: Verdict }
     | undefined {
     // With validation on, data not yet validated does not count as a hit (it is fetched again).
-    const usable = (h: CacheHit | undefined): h is CacheHit => h !== undefined && (!validated || h.entry.security !== undefined) && !(stale && h.entry.security === 'bogus');
+    // Addresses from additional sections (glue) steer iteration but never answer a question (RFC 2181 §5.4.1).
+    const usable = (h: CacheHit | undefined): h is CacheHit => h !== undefined && (!validated || h.entry.security !== undefined)
+      && !(stale && h.entry.security === 'bogus') && !(h.entry.kind === 'rrset' && h.entry.rank <= Rank.ADDITIONAL);
     const verdictOf = (h: CacheHit): Verdict => ({ security: h.entry.security ?? 'insecure', ede: h.entry.ede });
     const nx = this.cache.getNxdomain(name, qclass, stale);
     if (usable(nx)) return { kind: 'nxdomain', rrs: [], soa: nx.soa, sigs: [], proof: nx.proof, verdict: verdictOf(nx) };
@@ -479,6 +481,7 @@ export class Resolver {
     h.entry.prefetching = true;
     this.stats.prefetches++;
     const plan = this.newPlan();
+    plan.refresh = true;
     this.iterator.fetch(name, qtype, qclass, plan, 0)
       .then((r) => (r.kind !== 'fail' && this.validator ? this.validateFetch(r, qtype, qclass, plan, 0) : undefined))
       .catch(() => undefined);

@@ -9,7 +9,7 @@ import {
   decodeEde, decodeMessage, EdnsOptionCode, makeMessage, Name, RRType, rdataText, typeToString, classToString,
   type Message, type ResourceRecord,
 } from '../../../src/wire/index.js';
-import type { RplEntry, Scenario } from './parse.js';
+import type { RplEntry, RplStep, Scenario } from './parse.js';
 
 export type Outcome = { status: 'pass' } | { status: 'fail'; reason: string } | { status: 'skip'; reason: string };
 
@@ -35,7 +35,7 @@ const UNSUPPORTED = new Set([
   'dlv-anchor', 'dlv-anchor-file', 'trusted-keys-file', 'zonefile', 'primary', 'master', 'url', 'for-downstream', 'for-upstream',
   'zonemd-check', 'zonemd-reject-absence', 'cache-max-negative-ttl-zero',
 ]);
-const SUPPORTED_STEPS = new Set(['QUERY', 'CHECK_ANSWER', 'TIME_PASSES', 'NOTHING']);
+const SUPPORTED_STEPS = new Set(['QUERY', 'CHECK_ANSWER', 'TIME_PASSES', 'NOTHING', 'CHECK_OUT_QUERY', 'REPLY', 'TIMEOUT', 'TRAFFIC']);
 
 /** Maps the scenario's CONFIG to ResolverOptions, or says which option we do not support. */
 export function configure(scn: Scenario): { opts: Partial<ResolverOptions>; hints: string[]; overrideDate?: number } | { needs: string } {
@@ -124,25 +124,69 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-/** Answers upstream queries from the RANGE entries eligible at the current step. */
+/** An upstream query waiting for the harness to answer it. */
+export interface PendingQuery {
+  server: ServerAddress;
+  msg: Message;
+  tcp: boolean;
+  /** Kept back for a CHECK_OUT_QUERY, REPLY or TIMEOUT step instead of being answered from the ranges. */
+  held: boolean;
+  /** A CHECK_OUT_QUERY step has seen it. */
+  checked: boolean;
+  settle(r: Message | Error): void;
+}
+
+/**
+ * The scripted network, as testbound models it: every upstream query waits in `pending`; the
+ * harness answers it from the RANGE entries eligible at the current step, or keeps it back
+ * when the next step checks it (CHECK_OUT_QUERY) or a later step answers it (REPLY) or times
+ * it out (TIMEOUT). A query no range answers and no later step handles times out.
+ */
 export class ScriptedUpstream implements Upstream {
   step = 0;
   readonly sent: Array<{ server: ServerAddress; question: string; tcp: boolean }> = [];
+  readonly pending: PendingQuery[] = [];
+  /** Counts queries sent and answered, to tell when the resolver has gone quiet. */
+  activity = 0;
   constructor(private readonly scn: Scenario) {}
 
-  async query(server: ServerAddress, msg: Message, opts: QueryOptions): Promise<Message> {
+  query(server: ServerAddress, msg: Message, opts: QueryOptions): Promise<Message> {
     const q = msg.question[0]!;
     this.sent.push({ server, question: `${q.name} ${typeToString(q.type)}`, tcp: opts.tcp });
+    this.activity++;
+    return new Promise<Message>((resolve, reject) => {
+      this.pending.push({
+        server, msg, tcp: opts.tcp, held: false, checked: false,
+        settle: (r) => (r instanceof Error ? reject(r) : resolve(r)),
+      });
+    });
+  }
+
+  /** The range answer for a query at the current step: a message, a timeout, or undefined when no entry matches. */
+  fromRanges(p: PendingQuery): Message | UpstreamError | undefined {
+    const q = p.msg.question[0]!;
     for (const r of this.scn.ranges) {
       if (this.step < r.start || this.step > r.end) continue;
-      if (r.addresses.length > 0 && !r.addresses.includes(server.address)) continue;
+      if (r.addresses.length > 0 && !r.addresses.includes(p.server.address)) continue;
       for (const e of r.entries) {
-        if (!queryMatches(e, msg, opts.tcp)) continue;
-        if (e.adjust.includes('do_not_answer')) throw new UpstreamError('timeout', 'scripted: do_not_answer');
-        return buildReply(e, msg);
+        if (!queryMatches(e, p.msg, p.tcp)) continue;
+        if (e.adjust.includes('do_not_answer')) return new UpstreamError('timeout', 'scripted: do_not_answer');
+        try {
+          return buildReply(e, p.msg);
+        } catch (err) {
+          return err as UpstreamError;
+        }
       }
     }
-    throw new UpstreamError('timeout', `no scripted answer at ${server.address} for ${q.name} ${typeToString(q.type)}`);
+    void q;
+    return undefined;
+  }
+
+  answer(p: PendingQuery, r: Message | Error): void {
+    const i = this.pending.indexOf(p);
+    if (i >= 0) this.pending.splice(i, 1);
+    this.activity++;
+    p.settle(r);
   }
 }
 
@@ -241,6 +285,36 @@ export function checkAnswer(e: RplEntry, got: Message): string | undefined {
     ?? (m.has('additional') ? sectionDiff('additional', got.additional, e.additional, ttl) : undefined);
 }
 
+/**
+ * Lets the resolver run until it goes quiet: pending upstream queries are answered from the
+ * ranges (or kept back for the steps that handle them), background work (prefetch) finishes.
+ * Bounded in rounds; virtual time does not move.
+ */
+async function settle(upstream: ScriptedUpstream, upcoming: RplStep | undefined, laterHandles: boolean, progress: () => number): Promise<void> {
+  let last = -1;
+  for (let idle = 0, rounds = 0; idle < 3 && rounds < 20_000; rounds++) {
+    await new Promise((r) => setImmediate(r));
+    for (const p of [...upstream.pending]) {
+      if (p.held) continue;
+      if (upcoming?.type === 'CHECK_OUT_QUERY' && upcoming.entry && !p.checked && queryMatches(upcoming.entry, p.msg, p.tcp)) {
+        p.held = true; // the next step looks at it before it is answered
+        continue;
+      }
+      const r = upstream.fromRanges(p);
+      if (r === undefined && laterHandles) {
+        p.held = true; // a later REPLY or TIMEOUT step deals with it
+        continue;
+      }
+      upstream.answer(p, r ?? new UpstreamError('timeout', `no scripted answer at ${p.server.address} for ${p.msg.question[0]!.name} ${typeToString(p.msg.question[0]!.type)}`));
+    }
+    const now = upstream.activity + progress();
+    if (now !== last) {
+      last = now;
+      idle = 0;
+    } else idle++;
+  }
+}
+
 /** Runs a scenario: pass, fail with the first difference, or skip with what it needs. */
 export async function runScenario(scn: Scenario): Promise<Outcome> {
   const unsupportedStep = scn.steps.find((s) => !SUPPORTED_STEPS.has(s.type));
@@ -260,12 +334,17 @@ export async function runScenario(scn: Scenario): Promise<Outcome> {
     random: mulberry32(1),
     // Deckard's scenarios were written against Knot Resolver, which minimises with NS queries.
     minimisedType: scn.file.includes('deckard') ? 'NS' : 'A',
+    // The client timer runs on real time; scenarios run on virtual time.
+    staleClientTimeout: 0,
     // val-override-date fixes the validator's idea of now; virtual time moves it on.
     ...(override !== undefined ? { validationTime: () => Math.floor(override + (clock.now() - start) / 1000) } : {}),
   });
   const step = new ResolverStep(resolver, { allow: () => true });
-  let last: Message | undefined;
-  for (const s of [...scn.steps].sort((a, b) => a.id - b.id)) {
+  const answers: Message[] = [];
+  let answered = 0;
+  const steps = [...scn.steps].sort((a, b) => a.id - b.id);
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i]!;
     upstream.step = s.id;
     if (s.type === 'TIME_PASSES') {
       const secs = Number(s.args[s.args[0] === 'ELAPSE' ? 1 : 0]);
@@ -282,17 +361,34 @@ export async function runScenario(scn: Scenario): Promise<Outcome> {
         message: msg, raw: new Uint8Array(0), client: { address: s.args[1] ?? '127.0.0.1', port: 5000, family: 4 },
         local: { address: '127.0.0.1', port: 53, family: 4 }, transport: 'udp', listener: '127.0.0.1:53', receivedAt: 0n, state: {},
       };
-      const reply = await step.handle(req, async () => ({ drop: true }));
-      last = reply.message;
-      // Let background work (prefetch) settle before the next step, as virtual time does not move.
-      await new Promise((r) => setImmediate(r));
+      void step.handle(req, async () => ({ drop: true })).then((reply) => {
+        answered++;
+        if (reply.message) answers.push(reply.message);
+      });
     } else if (s.type === 'CHECK_ANSWER') {
-      if (!last) return { status: 'fail', reason: `step ${s.id}: no answer to check` };
-      if (!s.entry) continue;
-      const diff = checkAnswer(s.entry, last);
-      if (diff) return { status: 'fail', reason: `step ${s.id}: ${diff}` };
-      last = undefined;
+      const got = answers.shift();
+      if (!got) return { status: 'fail', reason: `step ${s.id}: no answer to check${upstream.pending.length > 0 ? ` (waiting on ${upstream.pending.map((p) => p.msg.question[0]!.name + ' ' + typeToString(p.msg.question[0]!.type)).join(', ')})` : ''}` };
+      if (s.entry) {
+        const diff = checkAnswer(s.entry, got);
+        if (diff) return { status: 'fail', reason: `step ${s.id}: ${diff}` };
+      }
+    } else if (s.type === 'CHECK_OUT_QUERY') {
+      const p = s.entry ? upstream.pending.find((x) => x.held && !x.checked && queryMatches(s.entry!, x.msg, x.tcp)) : undefined;
+      if (!p) {
+        const waiting = upstream.pending.map((x) => `${x.msg.question[0]!.name} ${typeToString(x.msg.question[0]!.type)}`).join(', ');
+        return { status: 'fail', reason: `step ${s.id}: no outgoing query matches (${waiting || 'none pending'})` };
+      }
+      p.checked = true;
+      p.held = false; // answered from the ranges if they can, else kept for REPLY/TIMEOUT
+    } else if (s.type === 'REPLY' || s.type === 'TIMEOUT') {
+      const e = s.entry;
+      const p = upstream.pending.find((x) => e && e.question.length > 0 ? queryMatches({ ...e, match: e.match.filter((m) => m === 'qname' || m === 'qtype' || m === 'question') }, x.msg, x.tcp) : true)
+        ?? upstream.pending[0];
+      if (p) upstream.answer(p, s.type === 'TIMEOUT' || !e ? new UpstreamError('timeout', `scripted: TIMEOUT step ${s.id}`) : buildReply(e, p.msg));
     }
+    const next = steps[i + 1];
+    const laterHandles = steps.slice(i + 1).some((x) => x.type === 'REPLY' || x.type === 'TIMEOUT');
+    await settle(upstream, next, laterHandles, () => answered);
   }
   return { status: 'pass' };
 }
