@@ -177,7 +177,9 @@ function nsec3DenyType(n: Nsec3, qtype: number): boolean {
 /** NXDOMAIN: the name does not exist and no wildcard could have produced it. */
 export function proveNxdomain(d: DenialRecords, name: Name, budget: ValidationBudget): Proof {
   if (d.nsec.length > 0) {
-    const cover = d.nsec.find((n) => nsecCovers(n, name) && nsecCanProveBelow(n, name));
+    // A covering NSEC whose next name lies below the name shows an empty non-terminal: the
+    // name exists (RFC 4035 §3.1.3.2 needs the name itself to be absent).
+    const cover = d.nsec.find((n) => nsecCovers(n, name) && nsecCanProveBelow(n, name) && !n.data.next.isSubdomainOf(name));
     if (!cover) return missing(`no NSEC proves that ${name} does not exist`);
     const ce = nsecEncloser(cover, name);
     const wild = ce.prepend('*');

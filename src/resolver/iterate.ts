@@ -240,7 +240,9 @@ export class Iterator {
     for (const f of this.forwards) if (name.isSubdomainOf(f.zone) && (!fwd || f.zone.labelCount > fwd.zone.labelCount)) fwd = f;
     if (fwd?.kind === 'forward') return this.cutFromForward(fwd);
     for (let n = name; ; n = n.parent()) {
-      if (fwd && n.labelCount < fwd.zone.labelCount) return this.cutFromForward(fwd);
+      // A configured stub wins over NS sets cached for its own apex (they may name servers the
+      // stub configuration is there to avoid); cuts cached below it are still used.
+      if (fwd && n.labelCount <= fwd.zone.labelCount) return this.cutFromForward(fwd);
       const h = this.cache.get(n, RRType.NS, qclass);
       if (h && h.entry.kind === 'rrset') {
         const servers = h.rrs.map((r) => ({ name: (r.data as { target: Name }).target, addresses: this.cachedAddresses((r.data as { target: Name }).target, qclass) }));
