@@ -112,3 +112,25 @@ test('nmap dns-zone-transfer and dns-nsid find nothing on the example config (an
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('portcullis audit against the example config: no high findings', { skip: requirePortcullis(), timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-audit-'));
+  const port = PORT + 4;
+  try {
+    const server = await serve(exampleConfig(dir, port), port);
+    let r;
+    try {
+      r = await run(process.execPath, [portcullisBinary()!, 'audit', ADDRESS, '--port', String(port), '--zone', 'example.test', '--json'], 100_000);
+    } finally {
+      await server.stop();
+    }
+    const report = JSON.parse(r.stdout) as { reachable: boolean; findings: Array<{ id: string; severity: string; evidence: string }>; checks: unknown[]; probes: number };
+    t.diagnostic(`audit: ${report.probes} probes, ${report.checks.length} checks; findings: ${report.findings.map((f) => `${f.id} (${f.severity})`).join(', ') || 'none'}`);
+    assert.equal(report.reachable, true);
+    assert.ok(report.checks.length > 5, 'the checks ran');
+    const high = report.findings.filter((f) => f.severity === 'high' || f.severity === 'critical');
+    assert.deepEqual(high.map((f) => `${f.id}: ${f.evidence}`), [], 'no high findings');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
