@@ -21,7 +21,15 @@ export interface ResolverConfig {
     'serve-stale'?: boolean;
     prefetch?: boolean;
     'bogus-ttl'?: number;
+    /** RFC 8767 client response timer in ms (1800); 0: stale data only after a failure. */
+    'stale-client-timeout'?: number;
   };
+  /** RFC 8109 root priming (true). */
+  'prime-root'?: boolean;
+  /** RFC 8198 aggressive use of validated NSEC/NSEC3 (true). */
+  'aggressive-nsec'?: boolean;
+  /** RFC 8020 NXDOMAIN cut (true). */
+  'nxdomain-cut'?: boolean;
   limits?: {
     'max-queries'?: number; 'max-ns-names'?: number; 'max-cname-chain'?: number; 'max-depth'?: number;
     'max-keys-per-tag'?: number; 'max-signatures'?: number; 'max-validations'?: number; 'max-nsec3-iterations'?: number;
@@ -56,6 +64,10 @@ export function resolverOptionsFromConfig(cfg: ResolverConfig = {}, baseDir = '.
   };
   if (c['serve-stale'] !== undefined) opts.serveStale = c['serve-stale'];
   if (c.prefetch !== undefined) opts.prefetch = c.prefetch;
+  if (c['stale-client-timeout'] !== undefined) opts.staleClientTimeout = c['stale-client-timeout'];
+  if (cfg['prime-root'] !== undefined) opts.primeRoot = cfg['prime-root'];
+  if (cfg['aggressive-nsec'] !== undefined) opts.aggressiveNsec = cfg['aggressive-nsec'];
+  if (cfg['nxdomain-cut'] !== undefined) opts.nxdomainCut = cfg['nxdomain-cut'];
   if (cfg.dnssec !== undefined) {
     if (cfg.dnssec !== 'validate' && cfg.dnssec !== 'off') throw new RangeError(`resolver.dnssec: expected validate or off, not ${String(cfg.dnssec)}`);
     opts.dnssec = cfg.dnssec;

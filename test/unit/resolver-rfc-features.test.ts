@@ -151,3 +151,14 @@ test('EDNS: a timeout from a server known to answer EDNS is not blamed on EDNS',
   assert.deepEqual(asked, [true], 'one query, with OPT, no fallback');
   assert.equal(r.selector.noEdns(EXAMPLE), false);
 });
+
+test('config keys: prime-root, aggressive-nsec, nxdomain-cut, cache.stale-client-timeout', async () => {
+  const { resolverOptionsFromConfig } = await import('../../src/resolver/config.js');
+  const o = resolverOptionsFromConfig({ 'prime-root': false, 'aggressive-nsec': false, 'nxdomain-cut': false, cache: { 'stale-client-timeout': 0 } });
+  assert.equal(o.primeRoot, false);
+  assert.equal(o.aggressiveNsec, false);
+  assert.equal(o.nxdomainCut, false);
+  assert.equal(o.staleClientTimeout, 0);
+  const d = resolverOptionsFromConfig({});
+  assert.equal(d.primeRoot, undefined, 'defaults are left to the Resolver');
+});
