@@ -321,7 +321,7 @@ const detectionSection = describeKeys(detectionSchema, {
 const dnstapSection = describeKeys(dnstapSchema, {
   socket: 'Unix socket of a Frame Streams reader (bidirectional handshake), e.g. `fstrm_capture -u`. Exactly one of `socket`, `tcp`, `file`.',
   tcp: '`ADDRESS:PORT` of a Frame Streams reader over TCP.',
-  file: 'File written one-way (truncated when opened; `dnstap-read FILE` reads it). Relative to the config file.',
+  file: 'File written one-way (truncated when opened; `dnstap-read FILE` reads it). Relative to the config file. Not with `workers` > 1 (each worker has its own output).',
   identity: 'Sent as the dnstap `identity` field. Absent: not sent.',
   version: 'Sent as the dnstap `version` field. Absent: `portcullis`.',
   'client-queries': 'CLIENT_QUERY: every query as it arrives.',
@@ -402,6 +402,9 @@ export const configSchema = z
       if (seen.has(key)) ctx.addIssue({ code: 'custom', message: `zone "${zc.name}" is already defined (zones[${seen.get(key)}])`, path: ['zones', i, 'name'] });
       else seen.set(key, i);
     });
+    // Every worker opens its own dnstap output: a file would be truncated and interleaved.
+    if (c.workers > 1 && c.dnstap?.file !== undefined)
+      ctx.addIssue({ code: 'custom', message: 'cannot be shared by several workers: use dnstap.socket or dnstap.tcp (e.g. fstrm_capture) with workers > 1', path: ['dnstap', 'file'] });
     const acls = new Set(Object.keys(c.acl ?? {}));
     const checkRefs = (list: string[] | undefined, path: (string | number)[]) =>
       list?.forEach((entry, i) => {

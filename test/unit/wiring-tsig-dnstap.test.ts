@@ -251,6 +251,8 @@ test('dnstap config: exactly one output, relative paths against the config folde
   assert.equal(c.dnstap!['client-queries'], true, 'defaults applied');
   assert.throws(() => parseConfigText('dnstap: { file: a, socket: b }\n', 'p.yaml'), /p\.yaml:1:\d+: .*exactly one of socket, tcp or file/);
   assert.throws(() => parseConfigText('dnstap:\n  file: a\n  client-query: true\n', 'p.yaml'), /p\.yaml:3:3: unknown key "client-query"/);
+  assert.throws(() => parseConfigText('workers: 2\ndnstap:\n  file: a\n', 'p.yaml'), /p\.yaml:3:9: dnstap\.file: cannot be shared by several workers/);
+  assert.equal(parseConfigText('workers: 2\ndnstap: { socket: /run/d.sock }\n', 'p.yaml').dnstap!.socket, '/run/d.sock');
 });
 
 test('zone loading: unsigned zones through loadZoneFile (located errors, warnings), signed zones signed', async () => {
