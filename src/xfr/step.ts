@@ -113,7 +113,7 @@ export class XfrStep implements Step {
       records = axfrRecords(zone.soa, zone.records());
       this.svc.logger.info({ zone: zone.origin.toString(), client: req.client.address, serial: zone.serial }, 'AXFR out');
     }
-    const packed = packTransfer(q, records, { reserve: ctx.key ? 512 : 0 });
+    const packed = packTransfer(q, records, { reserve: ctx.key ? 512 : 0, ednsUdpSize: q.edns ? EDNS_UDP_SIZE : undefined });
     return { stream: ctx.key ? signStream(packed, ctx.key, ctx.requestMac!) : packed, reason: 'xfr' };
   }
 
@@ -159,8 +159,13 @@ interface Ctx {
 
 /** The answer skeleton: ID, opcode, question copied. */
 function response(q: Message, rcode: number): Message {
-  return makeMessage({ id: q.id, qr: true, opcode: q.opcode, rd: q.rd, rcode, question: q.question });
+  // RFC 6891 §7: a query with EDNS gets an OPT back (our payload size, version 0).
+  const edns = q.edns ? { udpSize: EDNS_UDP_SIZE, version: 0, do: q.edns.do, z: 0, options: [] } : undefined;
+  return makeMessage({ id: q.id, qr: true, opcode: q.opcode, rd: q.rd, rcode, question: q.question, edns });
 }
+
+/** The payload size we announce in transfer, UPDATE and NOTIFY answers (as the front step's default). */
+const EDNS_UDP_SIZE = 1232;
 
 /** Signs every message of a transfer: the first with the request MAC, the rest chained (RFC 8945 §5.3.1). */
 function* signStream(messages: Iterable<Uint8Array>, key: TsigKey, requestMac: Uint8Array): Generator<Uint8Array> {
