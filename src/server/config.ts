@@ -92,9 +92,17 @@ const zoneSchema = z
       .describe('Who may send dynamic updates (RFC 2136; ACL entries, e.g. `key xfr-key`; default none). An update is answered once written to `FILE.jnl` and flushed to disk; the zone file is rewritten from memory every minute and on shutdown.'),
     'allow-query': aclList.optional().describe('Who may query this zone (ACL entries). Absent: the global `allow-query` (default any).'),
     dnssec: dnssecZoneSchema.optional(),
+    catalog: z
+      .enum(['produce', 'consume'])
+      .optional()
+      .describe('Catalog zone (RFC 9432). `produce`: this zone is generated (no `file`) and lists the zones that name it in `catalog-zone`; serve it with `allow-transfer`/`notify`. `consume` (with `primaries`): a secondary whose member zones are added and removed as the catalog lists them, pulled from the same primaries. See docs/xfr.md.'),
+    'catalog-zone': domainName.optional().describe('The produced catalog zone (`catalog: produce`) that lists this zone.'),
+    'catalog-directory': z.string().min(1).optional().describe('`catalog: consume`: folder for the member zone copies (`<zone>.zone`). Default: the folder of `file`. Relative to the config file.'),
   })
   .superRefine((zc, ctx) => {
-    if (!zc.primaries && !zc.file) ctx.addIssue({ code: 'custom', message: 'a primary zone needs "file"', path: [] });
+    if (!zc.primaries && !zc.file && zc.catalog !== 'produce') ctx.addIssue({ code: 'custom', message: 'a primary zone needs "file"', path: [] });
+    if (zc.catalog === 'consume' && !zc.primaries) ctx.addIssue({ code: 'custom', message: '"catalog: consume" needs "primaries" (the catalog is pulled like a secondary zone)', path: ['catalog'] });
+    if (zc.catalog === 'produce' && zc.primaries) ctx.addIssue({ code: 'custom', message: '"catalog: produce" is generated here; it cannot have "primaries"', path: ['catalog'] });
   })
   .describe('One zone. A zone with `file` and no `primaries` is a primary, served from its file.');
 
@@ -565,6 +573,7 @@ function resolvePaths(c: Config, base: string): Config {
   const zone = (zc: ZoneConfig): ZoneConfig => ({
     ...zc,
     file: abs(zc.file),
+    ...(zc['catalog-directory'] ? { 'catalog-directory': abs(zc['catalog-directory']) } : {}),
     ...(zc.dnssec ? { dnssec: { ...zc.dnssec, 'key-directory': abs(zc.dnssec['key-directory']) } } : {}),
   });
   return {

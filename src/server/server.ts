@@ -121,7 +121,7 @@ export class PortcullisServer {
     const res: ReloadResult = { ok: true, loaded: [], kept: [], failed: [], removed: [] };
     const next = new Map<string, ServedZone>();
     for (const { zc, key } of zoneEntries(config)) {
-      if (zc.primaries) continue; // secondary zones: src/xfr pulls and serves them
+      if (zc.primaries || zc.catalog === 'produce') continue; // secondary and produced catalog zones: src/xfr makes and serves them
       // key: the origin's, or VIEW\0ORIGIN for a zone written inside a view (wiring.ts)
       const old = previous.get(key);
       const signer = this.runtime.signerFor(key, zc);
