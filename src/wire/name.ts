@@ -12,14 +12,17 @@ export class Name {
   static readonly MAX_WIRE = 255;
   static readonly MAX_LABEL = 63;
 
+  // Two caches only: the key (which a zone's map holds anyway) and the lower-case labels, which
+  // are the `labels` array itself when the name has no upper-case letter (the usual case), so
+  // most names cost one object, one array and their label strings. The presentation text is
+  // not cached: it is the key when the name is lower case, and built on demand otherwise.
   private _key: string | undefined;
-  private _text: string | undefined;
   private _lower: readonly string[] | undefined;
 
   private constructor(readonly labels: readonly string[]) {}
 
-  /** Builds a name from raw labels (leftmost first), checking the RFC 1035 length limits. */
-  static fromLabels(labels: readonly string[]): Name {
+  /** Builds from labels that pass the RFC 1035 length limits, without copying the array. */
+  private static checked(labels: string[]): Name {
     if (labels.length === 0) return Name.root;
     let len = 1;
     for (const l of labels) {
@@ -28,7 +31,12 @@ export class Name {
       len += l.length + 1;
     }
     if (len > Name.MAX_WIRE) throw new RangeError(`name longer than ${Name.MAX_WIRE} octets`);
-    return new Name([...labels]);
+    return new Name(labels);
+  }
+
+  /** Builds a name from raw labels (leftmost first), checking the RFC 1035 length limits. */
+  static fromLabels(labels: readonly string[]): Name {
+    return Name.checked([...labels]);
   }
 
   /** Internal fast path: labels already validated (e.g. by the wire decoder). */
@@ -47,56 +55,19 @@ export class Name {
     }
     if (text === '.') return Name.root;
     if (text.length === 0) throw new TextError('empty name');
-    const labels: string[] = [];
-    let cur = '';
-    let absolute = false;
-    let i = 0;
-    const n = text.length;
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (c === 0x5c /* \ */) {
-        if (i + 1 >= n) throw new TextError(`dangling escape in name "${text}"`);
-        const d0 = text.charCodeAt(i + 1);
-        if (d0 >= 0x30 && d0 <= 0x39) {
-          const ddd = text.slice(i + 1, i + 4);
-          if (!/^[0-9]{3}$/.test(ddd)) throw new TextError(`bad \\DDD escape in name "${text}"`);
-          const v = Number(ddd);
-          if (v > 255) throw new TextError(`\\DDD escape above 255 in name "${text}"`);
-          cur += String.fromCharCode(v);
-          i += 4;
-        } else {
-          if (d0 > 0xff) throw new TextError(`non-Latin-1 character in name "${text}"`);
-          cur += text[i + 1];
-          i += 2;
-        }
-        continue;
-      }
-      if (c === 0x2e /* . */) {
-        if (cur.length === 0) throw new TextError(`empty label in name "${text}"`);
-        labels.push(cur);
-        cur = '';
-        if (i === n - 1) absolute = true;
-        i++;
-        continue;
-      }
-      if (c > 0xff) {
-        // Internationalised names must arrive as A-labels (punycode); raw UTF-16 is refused.
-        throw new TextError(`non-ASCII character in name "${text}" (use the xn-- form)`);
-      }
-      cur += text[i];
-      i++;
-    }
-    if (!absolute) {
-      if (cur.length === 0) throw new TextError(`empty label in name "${text}"`);
-      labels.push(cur);
-    }
-    let all = labels;
+    // Most names have no escapes: split them instead of building labels a character at a time.
+    const labels: string[] = text.indexOf('\\') < 0 ? plainLabels(text) : escapedLabels(text);
+    const absolute = lastAbsolute;
+    // Exact-size arrays (concat, slice): an array grown by push keeps 17 or more slots, which
+    // across a million names is more than the labels themselves. The origin's label strings
+    // are shared, not copied.
+    let all: string[];
     if (!absolute) {
       if (!origin) throw new TextError(`relative name "${text}" without an origin`);
-      all = labels.concat(origin.labels as string[]);
-    }
+      all = labels.concat(origin.labels);
+    } else all = labels.slice();
     try {
-      return Name.fromLabels(all);
+      return Name.checked(all);
     } catch (e) {
       throw new TextError(`${(e as Error).message} in name "${text}"`);
     }
@@ -104,13 +75,22 @@ export class Name {
 
   /** Canonical lower-case presentation, unique per name (the map key). */
   get key(): string {
-    if (this._key === undefined) this._key = this.lowerLabels.map(escapeLabel).join('.') + '.';
+    if (this._key === undefined) this._key = this.labels.length === 0 ? '.' : joinLabels(this.lowerLabels) + '.';
     return this._key;
   }
 
   /** Labels with ASCII letters lower-cased (RFC 4343: case folding is ASCII only). */
   get lowerLabels(): readonly string[] {
-    if (this._lower === undefined) this._lower = this.labels.map(asciiLower);
+    if (this._lower === undefined) {
+      const labels = this.labels;
+      let lower: string[] | undefined;
+      for (let i = 0; i < labels.length; i++) {
+        const l = asciiLower(labels[i]!);
+        if (l !== labels[i] && lower === undefined) lower = labels.slice(0, i);
+        lower?.push(l);
+      }
+      this._lower = lower ?? labels;
+    }
     return this._lower;
   }
 
@@ -131,10 +111,10 @@ export class Name {
 
   /** Absolute presentation form with the trailing dot, case preserved. */
   toString(): string {
-    if (this._text === undefined) {
-      this._text = this.labels.length === 0 ? '.' : this.labels.map(escapeLabel).join('.') + '.';
-    }
-    return this._text;
+    if (this.labels.length === 0) return '.';
+    // A lower-case name prints as its key.
+    if (this.lowerLabels === this.labels) return this.key;
+    return joinLabels(this.labels) + '.';
   }
 
   /** Presentation relative to `origin` when below it (`@` when equal), else absolute. */
@@ -165,7 +145,9 @@ export class Name {
   parent(n = 1): Name {
     if (n <= 0) return this;
     if (n >= this.labels.length) return Name.root;
-    return new Name(this.labels.slice(n));
+    const up = new Name(this.labels.slice(n));
+    if (this._lower === this.labels) up._lower = up.labels;
+    return up;
   }
 
   /** Last `n` labels (the ancestor with n labels). */
@@ -255,6 +237,74 @@ export class Name {
   }
 }
 
+/** Set by plainLabels/escapedLabels: the text ended with an unescaped dot. */
+let lastAbsolute = false;
+
+/** Labels of presentation text without backslashes. */
+function plainLabels(text: string): string[] {
+  for (let i = 0; i < text.length; i++) {
+    // Internationalised names must arrive as A-labels (punycode); raw UTF-16 is refused.
+    if (text.charCodeAt(i) > 0xff) throw new TextError(`non-ASCII character in name "${text}" (use the xn-- form)`);
+  }
+  lastAbsolute = text.charCodeAt(text.length - 1) === 0x2e;
+  const labels = (lastAbsolute ? text.slice(0, -1) : text).split('.');
+  for (const l of labels) if (l.length === 0) throw new TextError(`empty label in name "${text}"`);
+  return labels;
+}
+
+/** Labels of presentation text with `\X` and `\DDD` escapes (RFC 1035 §5.1). */
+function escapedLabels(text: string): string[] {
+  const labels: string[] = [];
+  let cur = '';
+  let absolute = false;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c /* \ */) {
+      if (i + 1 >= n) throw new TextError(`dangling escape in name "${text}"`);
+      const d0 = text.charCodeAt(i + 1);
+      if (d0 >= 0x30 && d0 <= 0x39) {
+        const ddd = text.slice(i + 1, i + 4);
+        if (!/^[0-9]{3}$/.test(ddd)) throw new TextError(`bad \\DDD escape in name "${text}"`);
+        const v = Number(ddd);
+        if (v > 255) throw new TextError(`\\DDD escape above 255 in name "${text}"`);
+        cur += String.fromCharCode(v);
+        i += 4;
+      } else {
+        if (d0 > 0xff) throw new TextError(`non-Latin-1 character in name "${text}"`);
+        cur += text[i + 1];
+        i += 2;
+      }
+      continue;
+    }
+    if (c === 0x2e /* . */) {
+      if (cur.length === 0) throw new TextError(`empty label in name "${text}"`);
+      labels.push(cur);
+      cur = '';
+      if (i === n - 1) absolute = true;
+      i++;
+      continue;
+    }
+    if (c > 0xff) throw new TextError(`non-ASCII character in name "${text}" (use the xn-- form)`);
+    cur += text[i];
+    i++;
+  }
+  if (!absolute) {
+    if (cur.length === 0) throw new TextError(`empty label in name "${text}"`);
+    labels.push(cur);
+  }
+  lastAbsolute = absolute;
+  return labels;
+}
+
+/** Labels in presentation form joined by dots (no trailing dot). */
+function joinLabels(labels: readonly string[]): string {
+  let out = escapeLabel(labels[0]!);
+  for (let i = 1; i < labels.length; i++) out += '.' + escapeLabel(labels[i]!);
+  return out;
+}
+
 function latin1(buf: Uint8Array, start: number, end: number): string {
   let s = '';
   for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
@@ -279,6 +329,10 @@ function asciiLower(label: string): string {
 
 /** Presentation form of one raw label, with RFC 1035 §5.1 escapes. */
 export function escapeLabel(label: string): string {
+  // Most labels need no escape: return them as they are.
+  let i0 = 0;
+  for (; i0 < label.length; i0++) if (needsEscape(label.charCodeAt(i0))) break;
+  if (i0 === label.length) return label;
   let out = '';
   for (let i = 0; i < label.length; i++) {
     const c = label.charCodeAt(i);
@@ -287,4 +341,8 @@ export function escapeLabel(label: string): string {
     else out += label[i];
   }
   return out;
+}
+
+function needsEscape(c: number): boolean {
+  return c <= 0x20 || c >= 0x7f || c === 0x2e || c === 0x5c || c === 0x22 || c === 0x28 || c === 0x29 || c === 0x3b || c === 0x40 || c === 0x24;
 }

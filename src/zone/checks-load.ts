@@ -1,10 +1,11 @@
 // A zone file to a checked, built zone in the order that costs least at a million records:
-// parse once (yielding to the event loop), build the tree once, check the tree.
+// stream the records into a ZoneBuilder as they are parsed (no array of records, no table of
+// positions), check the tree, and read the file a second time only to place findings.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { Name, ResourceRecord } from '../wire/index.js';
-import { checkBuiltZone, checkZone, findingText, type ZoneFindings } from './checks.js';
-import { readZoneFile, RecordPositions, warningText, ZoneError, type ZoneParseOptions, type ZoneWarning } from './parser.js';
-import { buildZone, ZoneBuildError, type Zone } from './zone.js';
+import { encodeRdata, type Name, type ResourceRecord } from '../wire/index.js';
+import { checkBuiltZone, checkZone, findingText, recordEventFinding, type ZoneFinding, type ZoneFindings } from './checks.js';
+import { readZoneFile, recordPosition, RecordPositions, warningText, ZoneError, type SourcePosition, type ZoneParseOptions, type ZoneWarning } from './parser.js';
+import { buildZone, ZoneBuildError, ZoneBuilder, type Zone } from './zone.js';
 
 export interface ZoneFileLoad {
   /** The built zone; absent when there were errors. */
@@ -25,13 +26,156 @@ export interface ZoneFileLoadOptions {
 }
 
 /**
- * Reads, builds and checks one zone file: `readZoneFile` into an array (positions in a
- * `RecordPositions` table), `buildZone`, then `checkBuiltZone` with the records. Only the zone
- * is kept: the record array and the positions are dropped on return. `buildZone` itself runs
- * without yielding (it is synchronous); everything before it yields every `yieldEvery` records.
- * Never throws for bad input: problems come back in `errors`, with no `zone`.
+ * Reads, builds and checks one zone file. The records go straight from `readZoneFile` into a
+ * `ZoneBuilder` (out-of-zone records skipped, duplicates and TTL differences reported as they
+ * come), then `checkBuiltZone` runs on the tree. Findings get their `FILE:LINE:COL` from a
+ * second read of the file, done only when there are findings, so a clean zone is read once and
+ * never holds a record array or a position per record. A zone that cannot be built (no SOA,
+ * two SOAs, a meta type) is read again the old way, into an array for `checkZone`, to say why.
+ * Yields to the event loop every `yieldEvery` records while reading; the tree is compiled and
+ * checked synchronously. Never throws for bad input: problems come back in `errors`, with no
+ * `zone`.
  */
 export async function loadZoneFile(origin: Name, file: string, options: ZoneFileLoadOptions = {}): Promise<ZoneFileLoad> {
+  const every = options.yieldEvery ?? 4096;
+  const maxErrors = options.maxErrors ?? 1000;
+  const parserWarnings: ZoneWarning[] = [];
+  const errors: string[] = [];
+  const places = new Placeholders();
+  const recordWarnings: ZoneFinding[] = [];
+  let ordinal = -1;
+  let builder: ZoneBuilder | undefined = new ZoneBuilder(origin, {
+    outside: 'skip',
+    onRecord: (event, rr, ttl) => {
+      const at = ordinal;
+      recordWarnings.push(recordEventFinding(event, rr, origin, ttl, { position: () => places.ofOrdinal(at) }));
+    },
+  });
+  let unbuildable = false;
+  try {
+    for await (const rr of readZoneFile(file, {
+      ...options.parse, origin, warnings: parserWarnings,
+      onError: (e) => {
+        if (errors.length < maxErrors) errors.push(e.message);
+        builder = undefined; // the zone will not be served: stop building it
+      },
+    })) {
+      ordinal++;
+      if (builder) {
+        try {
+          builder.add(rr);
+        } catch (e) {
+          if (!(e instanceof ZoneBuildError)) throw e;
+          unbuildable = true;
+          builder = undefined;
+        }
+      }
+      if ((ordinal + 1) % every === 0) await yieldToLoop();
+    }
+  } catch (e) {
+    if (!(e instanceof ZoneError)) throw e;
+    errors.push(e.message);
+  }
+  const warnings = parserWarnings.map(warningText);
+  if (errors.length) return { errors, warnings };
+  await yieldToLoop();
+  let zone: Zone | undefined;
+  if (builder && !unbuildable) {
+    try {
+      zone = (builder as ZoneBuilder).finish();
+    } catch (e) {
+      if (!(e instanceof ZoneBuildError)) throw e;
+    }
+  }
+  builder = undefined;
+  if (!zone) return loadWithArray(origin, file, options);
+  await yieldToLoop();
+  const findings: ZoneFindings = checkBuiltZone(zone, undefined, { position: places.ofRecord });
+  if (places.size) await places.locate(file, origin, options.parse, every);
+  errors.push(...findings.errors.map(findingText));
+  warnings.push(...recordWarnings.map(findingText), ...findings.warnings.map(findingText));
+  return errors.length ? { errors, warnings } : { zone, errors, warnings };
+}
+
+/** A mutable SourcePosition, filled in by the second read. */
+interface Place {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/**
+ * Positions asked for by the checks, as placeholders filled in by reading the file again: by
+ * ordinal for records the builder reported (a duplicate's own position, not its first copy's),
+ * by owner, type and canonical RDATA for records in the tree (the first such record in the
+ * file, which is the one the tree kept).
+ */
+class Placeholders {
+  private readonly ordinals = new Map<number, Place>();
+  private readonly contents = new Map<string, Place>();
+  private readonly owners = new Set<string>();
+
+  get size(): number {
+    return this.ordinals.size + this.contents.size;
+  }
+
+  ofOrdinal(at: number): SourcePosition {
+    let p = this.ordinals.get(at);
+    if (!p) this.ordinals.set(at, (p = { file: '', line: 0, col: 0 }));
+    return p;
+  }
+
+  readonly ofRecord = (rr: ResourceRecord): SourcePosition => {
+    const owner = ownerKey(rr);
+    this.owners.add(owner);
+    const key = owner + '\0' + rdataKey(rr);
+    let p = this.contents.get(key);
+    if (!p) this.contents.set(key, (p = { file: '', line: 0, col: 0 }));
+    return p;
+  };
+
+  /** Reads the file again (records not kept) and fills in every placeholder it can. */
+  async locate(file: string, origin: Name, parse: ZoneFileLoadOptions['parse'], every: number): Promise<void> {
+    let at = -1;
+    let open = this.size;
+    const fill = (p: Place | undefined, rr: ResourceRecord): void => {
+      if (!p || p.line) return;
+      const pos = recordPosition(rr);
+      if (!pos) return;
+      p.file = pos.file;
+      p.line = pos.line;
+      p.col = pos.col;
+      open--;
+    };
+    try {
+      for await (const rr of readZoneFile(file, { ...parse, origin, positions: true, onError: () => {} })) {
+        at++;
+        fill(this.ordinals.get(at), rr);
+        if (this.owners.has(ownerKey(rr))) fill(this.contents.get(ownerKey(rr) + '\0' + rdataKey(rr)), rr);
+        if (open <= 0) break;
+        if ((at + 1) % every === 0) await yieldToLoop();
+      }
+    } catch (e) {
+      // The file changed or vanished since the first read: findings keep their name form.
+      if (!(e instanceof ZoneError)) throw e;
+    }
+  }
+}
+
+function ownerKey(rr: ResourceRecord): string {
+  return `${rr.name.key}\0${rr.type}`;
+}
+
+function rdataKey(rr: ResourceRecord): string {
+  const bytes = rr.data instanceof Uint8Array ? rr.data : encodeRdata(rr.type, rr.data, true);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+/**
+ * The path for a zone the builder refused (no SOA, two SOAs, a meta type, another class): every
+ * record in an array with its position, so `checkZone` can say what is wrong and where.
+ */
+async function loadWithArray(origin: Name, file: string, options: ZoneFileLoadOptions): Promise<ZoneFileLoad> {
   const every = options.yieldEvery ?? 4096;
   const maxErrors = options.maxErrors ?? 1000;
   const parserWarnings: ZoneWarning[] = [];
@@ -56,18 +200,14 @@ export async function loadZoneFile(origin: Name, file: string, options: ZoneFile
   }
   const warnings = parserWarnings.map(warningText);
   if (errors.length) return { errors, warnings };
-  await yieldToLoop();
   let zone: Zone | undefined;
   let findings: ZoneFindings;
   const position = positions.get;
   try {
-    // buildZone refuses out-of-zone records; the checks report them (OUT_OF_ZONE) from `records`.
     zone = buildZone(origin, outside ? records.filter((rr) => rr.name.isSubdomainOf(origin)) : records);
-    await yieldToLoop();
     findings = checkBuiltZone(zone, records, { position });
   } catch (e) {
     if (!(e instanceof ZoneBuildError)) throw e;
-    // No tree (no SOA, several SOAs): the record checks say why, with positions.
     findings = checkZone(origin, records, { position });
     if (findings.errors.length === 0) errors.push(e.message);
     zone = undefined;

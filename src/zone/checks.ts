@@ -1,6 +1,6 @@
 import { encodeRdata, Name, RRType, typeToString, type ResourceRecord } from '../wire/index.js';
 import { recordPosition, type SourcePosition } from './parser.js';
-import { NodeFlag, type RRset, type Zone, type ZoneNode } from './zone.js';
+import { NodeFlag, type RecordEvent, type RRset, type Zone, type ZoneNode } from './zone.js';
 
 /** One finding of `checkZone`. `code` is stable (tests and tools match on it). */
 export interface ZoneFinding {
@@ -466,6 +466,16 @@ function dedupSet(recs: ResourceRecord[], at: number[], r: Reporter, warnings: {
     } else out.push(rr);
   }
   return kept;
+}
+
+/**
+ * The OUT_OF_ZONE, DUPLICATE or TTL_MISMATCH finding for a record a ZoneBuilder reported (its
+ * `onRecord` event, the RRset's TTL), worded as `checkBuiltZone` words it: for loaders that
+ * stream records into the builder instead of keeping them for `checkBuiltZone`.
+ */
+export function recordEventFinding(event: RecordEvent, rr: ResourceRecord, origin: Name, ttl: number, options: ZoneCheckOptions = {}): ZoneFinding {
+  const r = new Reporter(options.position ?? recordPosition);
+  return event === 'outside' ? r.outOfZone(rr, origin) : event === 'duplicate' ? r.duplicate(rr) : r.ttlMismatch(rr, ttl);
 }
 
 /**

@@ -20,6 +20,8 @@ export interface RRset {
   sigs: readonly ResourceRecord[] | undefined;
 }
 
+const NO_RRSETS: RRset[] = [];
+
 /** Bits of ZoneNode.flags, set by compile(). */
 export const NodeFlag = {
   /** The zone apex. */
@@ -42,8 +44,12 @@ export const NodeFlag = {
  * Kept small on purpose (one object and one small array per name) so a 1M-name zone fits.
  */
 export class ZoneNode {
-  /** RRsets in ascending type order; empty for an empty non-terminal (RFC 4592 §2.2.2). */
-  rrsets: RRset[] = [];
+  /**
+   * RRsets in ascending type order; empty for an empty non-terminal (RFC 4592 §2.2.2). Never
+   * changed in place (the builder replaces the array), so every node starts with one shared
+   * empty array rather than one each.
+   */
+  rrsets: RRset[] = NO_RRSETS;
   flags = 0;
   /** The node one label up (undefined at the apex). */
   parent: ZoneNode | undefined = undefined;
@@ -210,40 +216,132 @@ interface SetBuilder {
   set: RRset;
   records: ResourceRecord[];
   /** Canonical RDATA of the set's records, created when a second record arrives (dedup). */
-  seen: Set<string> | undefined;
+  seen: Set<string>;
+}
+
+/** What ZoneBuilder did with a record it did not load exactly as given. */
+export type RecordEvent =
+  /** Not at or below the origin: dropped (only with `outside: 'skip'`). */
+  | 'outside'
+  /** Same owner, type and canonical RDATA as a record already loaded: dropped (RFC 2181 §5). */
+  | 'duplicate'
+  /** Its TTL differs from its RRset's: loaded with the set's TTL (RFC 2181 §5.2). */
+  | 'ttl';
+
+export interface ZoneBuilderOptions {
+  /** Records outside the zone: `throw` a ZoneBuildError (the default) or `skip` them. */
+  readonly outside?: 'throw' | 'skip';
+  /**
+   * Told about every record not loaded as given, in the order they were added (what
+   * `checkBuiltZone` reports as OUT_OF_ZONE, DUPLICATE and TTL_MISMATCH). `ttl` is the RRset's.
+   */
+  readonly onRecord?: (event: RecordEvent, rr: ResourceRecord, ttl: number) => void;
 }
 
 /**
- * Builds the zone tree for `origin` from `records` and compiles it.
+ * Builds a zone tree record by record, so a loader can stream a zone file into it without an
+ * array of every record: `add(rr)` for each record, then `finish()` once. The tree keeps the
+ * records it is given (or copies sharing their `data` where the owner Name or TTL differs).
+ */
+export class ZoneBuilder {
+  private byKey: Map<string, ZoneNode> | undefined = new Map();
+  private builders = new Map<RRset, SetBuilder>();
+  private readonly apex: ZoneNode;
+  private readonly originDepth: number;
+  private cls = -1;
+  private added = 0;
+
+  constructor(readonly origin: Name, private readonly options: ZoneBuilderOptions = {}) {
+    this.apex = new ZoneNode(origin);
+    this.byKey!.set(origin.key, this.apex);
+    this.originDepth = origin.labelCount;
+  }
+
+  /** Records loaded so far (duplicates and skipped records not counted). */
+  get count(): number {
+    return this.added;
+  }
+
+  /**
+   * Adds one record. Returns false when it was not loaded (a duplicate, or outside the zone
+   * with `outside: 'skip'`). Throws ZoneBuildError for a record outside the zone (by default),
+   * of a meta type (OPT, ANY, ...) or of another class than the first record's.
+   */
+  add(rr: ResourceRecord): boolean {
+    const byKey = this.byKey;
+    if (!byKey) throw new Error('ZoneBuilder: add() after finish()');
+    const origin = this.origin;
+    if (!rr.name.isSubdomainOf(origin)) {
+      if (this.options.outside !== 'skip') throw new ZoneBuildError(origin, `record outside the zone: ${recordToText(rr)}`);
+      this.options.onRecord?.('outside', rr, rr.ttl);
+      return false;
+    }
+    if (isMetaType(rr.type)) throw new ZoneBuildError(origin, `meta type ${typeToString(rr.type)} cannot be zone data: ${recordToText(rr)}`);
+    if (this.cls < 0) this.cls = rr.class;
+    else if (rr.class !== this.cls) throw new ZoneBuildError(origin, `record class differs from the zone's: ${recordToText(rr)}`);
+    const node = nodeFor(byKey, rr.name, this.originDepth);
+    if (!this.addRecord(node, rr)) return false;
+    this.added++;
+    return true;
+  }
+
+  /** Compiles the tree into a Zone. Throws ZoneBuildError when there is no SOA or more than one. */
+  finish(): Zone {
+    const byKey = this.byKey;
+    if (!byKey) throw new Error('ZoneBuilder: finish() called twice');
+    const origin = this.origin;
+    const soaSet = this.apex.getRRset(RRType.SOA);
+    if (!soaSet) throw new ZoneBuildError(origin, 'no SOA record at the apex');
+    if (soaSet.records.length > 1) throw new ZoneBuildError(origin, `${soaSet.records.length} SOA records at the apex (exactly one allowed)`);
+    this.byKey = undefined;
+    // Sets that grew by push hold spare capacity: keep exact-size copies.
+    for (const b of this.builders.values()) (b.set as { records: readonly ResourceRecord[] }).records = b.records.slice();
+    this.builders = new Map();
+    const ordered = compile(origin, byKey);
+    return new Zone(origin, byKey, ordered, this.added);
+  }
+
+  private addRecord(node: ZoneNode, rr: ResourceRecord): boolean {
+    let set = node.getRRset(rr.type);
+    // Share one Name object per owner and one TTL per set: fewer objects and RFC 2181 §5.2.
+    if (!set) {
+      const first = rr.name === node.name ? rr : { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, data: rr.data };
+      set = { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, records: [first], additional: undefined, sigs: undefined };
+      node.rrsets = insertSorted(node.rrsets, set);
+      return true;
+    }
+    let b = this.builders.get(set);
+    if (!b) {
+      b = { set, records: set.records as ResourceRecord[], seen: new Set([rdataKey(set.records[0]!)]) };
+      this.builders.set(set, b);
+    }
+    const k = rdataKey(rr);
+    if (b.seen.has(k)) {
+      this.options.onRecord?.('duplicate', rr, set.ttl);
+      return false;
+    }
+    b.seen.add(k);
+    // RRSIGs at one owner cover different RRsets and keep their own TTLs (each equals the TTL of
+    // the set it covers, RFC 4034 §3; RFC 2181 §5.2 makes the same exception for SIG).
+    const ttl = rr.type === RRType.RRSIG ? rr.ttl : set.ttl;
+    if (rr.ttl !== ttl) this.options.onRecord?.('ttl', rr, ttl);
+    b.records.push(rr.name === node.name && rr.ttl === ttl ? rr : { name: node.name, type: rr.type, class: rr.class, ttl, data: rr.data });
+    return true;
+  }
+}
+
+/**
+ * Builds the zone tree for `origin` from `records` and compiles it (a ZoneBuilder fed every
+ * record).
  *
  * Throws ZoneBuildError when there is no SOA at the apex, when a record is outside the zone, has
  * a meta type (OPT, ANY, ...) or a class other than the SOA's. Duplicate records are dropped
  * (RFC 2181 §5); an RRset takes the TTL of its first record.
  */
 export function buildZone(origin: Name, records: Iterable<ResourceRecord>): Zone {
-  const byKey = new Map<string, ZoneNode>();
-  const builders = new Map<RRset, SetBuilder>();
-  const apex = new ZoneNode(origin);
-  byKey.set(origin.key, apex);
-  const originDepth = origin.labelCount;
-  let count = 0;
-  let cls = -1;
-  for (const rr of records) {
-    if (!rr.name.isSubdomainOf(origin)) throw new ZoneBuildError(origin, `record outside the zone: ${recordToText(rr)}`);
-    if (isMetaType(rr.type)) throw new ZoneBuildError(origin, `meta type ${typeToString(rr.type)} cannot be zone data: ${recordToText(rr)}`);
-    if (cls < 0) cls = rr.class;
-    else if (rr.class !== cls) throw new ZoneBuildError(origin, `record class differs from the zone's: ${recordToText(rr)}`);
-    const node = nodeFor(byKey, rr.name, originDepth);
-    if (addRecord(node, rr, builders)) count++;
-  }
-  const soaSet = apex.getRRset(RRType.SOA);
-  if (!soaSet) throw new ZoneBuildError(origin, 'no SOA record at the apex');
-  if (soaSet.records.length > 1) throw new ZoneBuildError(origin, `${soaSet.records.length} SOA records at the apex (exactly one allowed)`);
-  // Sets that grew by push hold spare capacity: keep exact-size copies.
-  for (const b of builders.values()) (b.set as { records: readonly ResourceRecord[] }).records = b.records.slice();
-  builders.clear();
-  const ordered = compile(origin, byKey);
-  return new Zone(origin, byKey, ordered, count);
+  const builder = new ZoneBuilder(origin);
+  for (const rr of records) builder.add(rr);
+  return builder.finish();
 }
 
 /**
@@ -280,31 +378,6 @@ function parentKey(key: string): string | undefined {
   if (key.indexOf('\\') >= 0) return undefined;
   const dot = key.indexOf('.');
   return dot === key.length - 1 ? '.' : key.slice(dot + 1);
-}
-
-function addRecord(node: ZoneNode, rr: ResourceRecord, builders: Map<RRset, SetBuilder>): boolean {
-  let set = node.getRRset(rr.type);
-  // Share one Name object per owner and one TTL per set: fewer objects and RFC 2181 §5.2.
-  if (!set) {
-    const first = rr.name === node.name ? rr : { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, data: rr.data };
-    const records = [first];
-    set = { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, records, additional: undefined, sigs: undefined };
-    node.rrsets = insertSorted(node.rrsets, set);
-    return true;
-  }
-  let b = builders.get(set);
-  if (!b) {
-    b = { set, records: set.records as ResourceRecord[], seen: new Set([rdataKey(set.records[0]!)]) };
-    builders.set(set, b);
-  }
-  const k = rdataKey(rr);
-  if (b.seen!.has(k)) return false;
-  b.seen!.add(k);
-  // RRSIGs at one owner cover different RRsets and keep their own TTLs (each equals the TTL of
-  // the set it covers, RFC 4034 §3; RFC 2181 §5.2 makes the same exception for SIG).
-  const ttl = rr.type === RRType.RRSIG ? rr.ttl : set.ttl;
-  b.records.push(rr.name === node.name && rr.ttl === ttl ? rr : { name: node.name, type: rr.type, class: rr.class, ttl, data: rr.data });
-  return true;
 }
 
 /**

@@ -450,6 +450,8 @@ export const kinds = {
   certType: mnemonicUint(2, 'certificate type', certTypeFromString, certTypeToString),
   /** TSIG/TKEY error: number or rcode mnemonic (16 is BADSIG). */
   tsigError: mnemonicUint(2, 'error', tsigErrorFromString, tsigErrorToString),
+  /** DSYNC scheme (draft-ietf-dnsop-generalized-notify §2): number, or NOTIFY for 1. */
+  dsyncScheme: mnemonicUint(1, 'scheme', (s) => (s.toUpperCase() === 'NOTIFY' ? 1 : undefined), (v) => (v === 1 ? 'NOTIFY' : String(v))),
   /** A record type covered (RRSIG/SIG), by mnemonic. */
   type: mnemonicUint(2, 'record type', typeFromString, typeToString),
   /** Name, never compressed. */

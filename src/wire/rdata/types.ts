@@ -95,6 +95,23 @@ registerCodec(txtCodec(RRType.NINFO));
 registerCodec(txtCodec(RRType.AVC));
 /** RESINFO (RFC 9606): text strings like TXT. */
 registerCodec(txtCodec(RRType.RESINFO));
+/** WALLET (IANA 2024, type 262): text strings like TXT. */
+registerCodec(txtCodec(RRType.WALLET));
+
+/**
+ * DSYNC (draft-ietf-dnsop-generalized-notify, IANA type 66): where to send NOTIFY(CDS/CSYNC)
+ * for a child zone. `rrtype` by mnemonic, scheme 1 as NOTIFY; the target is never compressed.
+ */
+export interface DsyncData { rrtype: number; scheme: number; port: number; target: Name }
+defineTable<DsyncData>(RRType.DSYNC, [['rrtype', 'type'], ['scheme', 'dsyncScheme'], ['port', 'u16'], ['target', 'name']]);
+
+/** HHIT (DRIP, draft-ietf-drip-registries; IANA type 67): one opaque blob, base64. */
+export interface HhitData { data: Uint8Array }
+defineTable<HhitData>(RRType.HHIT, [['data', 'base64']]);
+
+/** BRID (DRIP, draft-ietf-drip-registries; IANA type 68): one opaque blob, base64. */
+export interface BridData { data: Uint8Array }
+defineTable<BridData>(RRType.BRID, [['data', 'base64']]);
 
 // ---- DNSSEC (RFC 4034, 5155, 7344, 8976) and its predecessors ----
 
