@@ -129,6 +129,23 @@ export interface DnstapUpstreamInfo {
   readonly sentAt?: bigint;
 }
 
+/**
+ * One upstream exchange with the bytes on the wire (the resolver's `NetUpstream` `onExchange`
+ * hook gives exactly this): logged as RESOLVER_QUERY and, when answered, RESOLVER_RESPONSE.
+ */
+export interface DnstapExchange {
+  readonly server: DnstapEndpoint;
+  readonly local?: DnstapEndpoint | undefined;
+  readonly protocol: 'udp' | 'tcp' | 'tls';
+  readonly zone?: Name | string | undefined;
+  readonly query: Uint8Array;
+  readonly response?: Uint8Array | undefined;
+  /** process.hrtime.bigint() when the query was sent. */
+  readonly sentAt: bigint;
+  /** Epoch milliseconds when the answer arrived (default: now). */
+  readonly doneAtMs?: number;
+}
+
 const PROTOCOL = { udp: SocketProtocol.UDP, tcp: SocketProtocol.TCP, tls: SocketProtocol.DOT, https: SocketProtocol.DOH } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -267,6 +284,13 @@ export class DnstapSink {
   /** The response the resolver received (RESOLVER_RESPONSE). */
   logResolverResponse(up: DnstapUpstreamInfo, response: Uint8Array, time?: DnstapTime, query?: Uint8Array): void {
     this.upstream(MessageType.RESOLVER_RESPONSE, up, query, response, up.sentAt, time ?? Date.now());
+  }
+
+  /** RESOLVER_QUERY and (when answered) RESOLVER_RESPONSE for one upstream exchange. */
+  logResolverExchange(x: DnstapExchange): void {
+    const up: DnstapUpstreamInfo = { server: x.server, local: x.local, protocol: x.protocol, zone: x.zone, sentAt: x.sentAt };
+    this.upstream(MessageType.RESOLVER_QUERY, up, x.query, undefined, x.sentAt, undefined);
+    if (x.response) this.upstream(MessageType.RESOLVER_RESPONSE, up, undefined, x.response, x.sentAt, x.doneAtMs ?? Date.now());
   }
 
   stats(): DnstapStats {

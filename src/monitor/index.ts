@@ -9,3 +9,4 @@ export * from './detector.js';
 export * from './metrics.js';
 export * from './query-log.js';
 export * from './monitor.js';
+export * from './resolver-metrics.js';

@@ -317,7 +317,7 @@ export class Iterator {
       }
       tried.add(addr);
       try {
-        const msg = await this.exchange({ address: addr, port: cut.ports.get(addr) ?? this.config.queryPort }, qname, qtype, qclass, cut.rd, plan);
+        const msg = await this.exchange({ address: addr, port: cut.ports.get(addr) ?? this.config.queryPort }, qname, qtype, qclass, cut.rd, plan, cut.zone);
         if (msg.rcode !== Rcode.NOERROR && msg.rcode !== Rcode.NXDOMAIN) {
           this.selector.markLame(addr, cut.zone.key);
           lastFail = { infoCode: EDE_NO_REACHABLE, text: `${addr} answered ${msg.rcode === Rcode.SERVFAIL ? 'SERVFAIL' : msg.rcode === Rcode.REFUSED ? 'REFUSED' : 'rcode ' + msg.rcode} for ${cut.zone}` };
@@ -336,7 +336,7 @@ export class Iterator {
   }
 
   /** One question to one server: UDP, then TCP if truncated; EDNS and 0x20 fallbacks. */
-  private async exchange(server: ServerAddress, qname: Name, qtype: number, qclass: number, rd: boolean, plan: Plan): Promise<Message> {
+  private async exchange(server: ServerAddress, qname: Name, qtype: number, qclass: number, rd: boolean, plan: Plan, zone?: Name): Promise<Message> {
     let useEdns = !this.selector.noEdns(server.address);
     let use0x20 = this.config.caseRandomisation;
     let droppedEdns = false;
@@ -352,7 +352,7 @@ export class Iterator {
       const t0 = this.clock.now();
       let resp: Message;
       try {
-        resp = await this.upstream.query(server, query, { tcp: false, timeout: this.selector.timeoutFor(server.address) });
+        resp = await this.upstream.query(server, query, { tcp: false, timeout: this.selector.timeoutFor(server.address), zone });
       } catch (e) {
         if (e instanceof UpstreamError && e.kind === 'case-mismatch' && use0x20) {
           use0x20 = false;
@@ -383,7 +383,7 @@ export class Iterator {
       else if (droppedEdns) this.selector.setNoEdns(server.address);
       if (resp.tc) {
         plan.chargeQuery();
-        resp = await this.upstream.query(server, query, { tcp: true, timeout: this.selector.timeoutFor(server.address) * 2 });
+        resp = await this.upstream.query(server, query, { tcp: true, timeout: this.selector.timeoutFor(server.address) * 2, zone });
         if (matchQuestion(query, resp) === 'none') throw new UpstreamError('malformed', 'TCP answer for another question');
       }
       if (useEdns && !resp.edns && (resp.rcode === Rcode.FORMERR || resp.rcode === Rcode.NOTIMP || resp.rcode === Rcode.SERVFAIL)) {

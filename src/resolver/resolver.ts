@@ -198,12 +198,19 @@ export class Resolver {
     this.stats.queries++;
     const key = `${name.key}/${qtype}/${qclass}/${opts.cd ? 1 : 0}`;
     let p = this.inflight.get(key);
-    if (p) this.stats.coalesced++;
-    else {
+    let joined = false;
+    if (p) {
+      this.stats.coalesced++;
+      joined = true;
+    } else {
       p = this.run(name, qtype, qclass, opts.cd === true).finally(() => this.inflight.delete(key));
       this.inflight.set(key, p);
     }
-    return this.withStaleTimer(p, name, qtype, qclass).then((r) => (opts.do ? copyResult(r) : withoutDnssec(r, qtype)));
+    return this.withStaleTimer(p, name, qtype, qclass).then((r) => {
+      const out = opts.do ? copyResult(r) : withoutDnssec(r, qtype);
+      if (joined) out.fromCache = false;
+      return out;
+    });
   }
 
   /**
@@ -224,7 +231,7 @@ export class Resolver {
         this.stats.stale++;
         this.stats.staleEarly++;
         const code = stale.rcode === Rcode.NXDOMAIN ? EDE_STALE_NXDOMAIN : EDE_STALE;
-        resolve({ ...stale, ede: { infoCode: code, text: 'stale answer: resolution still running' } });
+        resolve({ ...stale, ede: { infoCode: code, text: 'stale answer: resolution still running' }, fromCache: false });
       }, wait);
       timer.unref?.();
       void p.then((r) => {
@@ -288,12 +295,14 @@ export class Resolver {
         if (stale) {
           this.stats.stale++;
           const code = stale.rcode === Rcode.NXDOMAIN ? EDE_STALE_NXDOMAIN : EDE_STALE;
-          return { ...stale, ede: { infoCode: code, text: `stale answer: ${res.ede?.text ?? 'upstream failed'}` } };
+          return { ...stale, ede: { infoCode: code, text: `stale answer: ${res.ede?.text ?? 'upstream failed'}` }, fromCache: false };
         }
       }
       this.stats.servfail++;
     }
     if (this.opts.minimalResponses === false && res.rcode === Rcode.NOERROR && res.answer.length > 0) this.addZoneServers(res, qclass);
+    // Every upstream query of this question (validation's DNSKEY/DS fetches too) is charged to the plan.
+    res.fromCache = plan.queries === 0;
     return res;
   }
 

@@ -47,6 +47,8 @@ export class ResolverStep implements Step {
       return { message: this.reply(q, Rcode.REFUSED, { infoCode: EdeCode.NOT_SUPPORTED, text: 'zone transfers are not recursive' }), reason: 'qtype' };
     }
     const r = await this.resolver.resolve(question.name, question.type, question.class, { rd: q.rd, cd: q.cd, do: q.edns?.do ?? false });
+    // The monitor's cache hit ratio (MonitorStep reads it as `flags.cached`).
+    if (r.fromCache === true) req.state.cached = true;
     const msg = this.reply(q, r.rcode, r.ede);
     // RFC 6840 §5.7: AD only for validated data, and only to clients that show they understand it.
     msg.ad = r.ad === true && r.rcode !== Rcode.SERVFAIL && ((q.edns?.do ?? false) || q.ad);

@@ -1,5 +1,5 @@
 import type { Security } from '../dnssec/validate.js';
-import type { Message, ResourceRecord } from '../wire/index.js';
+import type { Message, Name, ResourceRecord } from '../wire/index.js';
 
 /** Where an upstream query goes. */
 export interface ServerAddress {
@@ -11,6 +11,8 @@ export interface QueryOptions {
   readonly tcp: boolean;
   /** Milliseconds before the query is given up. */
   readonly timeout: number;
+  /** The zone (bailiwick) the server is asked as an authority for; for logs such as dnstap. */
+  readonly zone?: Name;
 }
 
 /**
@@ -84,6 +86,12 @@ export interface ResolveResult {
   security?: Security;
   /** Every part validated as secure: the AD bit may be set (RFC 4035 §3.2.3). */
   ad?: boolean;
+  /**
+   * Answered without any upstream query for this question (cache, RFC 8198 synthesis, RFC 8020
+   * cut): a cache hit for the monitor's hit ratio. False when the client joined a resolution in
+   * flight or got a stale answer after (or while) upstream was asked.
+   */
+  fromCache?: boolean;
 }
 
 export interface ResolveOptions {

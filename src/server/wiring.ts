@@ -17,6 +17,7 @@ import { CookieStep } from '../policy/cookie-step.js';
 import { Resolver, ResolverStep, resolverOptionsFromConfig, NetUpstream, type ResolverConfig, type Upstream } from '../resolver/index.js';
 import { Monitor } from '../monitor/monitor.js';
 import { DnstapSink, dnstapSinkOptions, registerDnstapMetrics } from '../monitor/dnstap.js';
+import { registerResolverMetrics } from '../monitor/resolver-metrics.js';
 import { ZoneSigner } from '../dnssec/signer-service.js';
 import { signerSettings } from '../dnssec/signer-config.js';
 import type { Config, ZoneConfig } from './config.js';
@@ -422,6 +423,7 @@ export class Runtime {
       defaultMetrics: true,
     });
     registerDnstapMetrics(this.monitor.metrics, () => this.dnstap);
+    registerResolverMetrics(this.monitor.metrics, () => this.resolver);
   }
 
   /**
@@ -506,7 +508,11 @@ export class Runtime {
       const key = resolverKey(config.resolver);
       if (!this.resolver || key !== this.resolverFor) {
         const opts = resolverOptionsFromConfig(config.resolver as ResolverConfig);
-        opts.upstream = new DnstapUpstream(new CountingUpstream(new NetUpstream(), this.monitor), () => this.dnstap);
+        // dnstap resolver events from the bytes on the wire, with our socket's address and the
+        // zone asked (NetUpstream's onExchange hook); DnstapUpstream re-encodes and is kept for
+        // upstreams without the hook.
+        const netUpstream = new NetUpstream({ onExchange: (x) => this.dnstap?.logResolverExchange(x) });
+        opts.upstream = new CountingUpstream(netUpstream, this.monitor);
         this.resolver = new Resolver(opts);
         this.resolverFor = key;
         const r = this.resolver;
