@@ -2,7 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { generateZoneKey, KeyFileError, keyAlgorithmSupported, loadZoneKeys, saveKey } from '../dnssec/keys.js';
-import { parseDuration } from '../dnssec/signer-config.js';
+import { DEFAULT_ROLLOVER, describeKeys, markDsSeen, type RolloverPolicy } from '../dnssec/rollover.js';
+import { parseDuration, signerSettings } from '../dnssec/signer-config.js';
+import { loadConfig } from '../server/config.js';
 import { DEFAULT_POLICY, dsRecords, SigningError, signZoneDetailed, type SigningPolicy } from '../dnssec/signer.js';
 import { DigestType } from '../dnssec/types.js';
 import { Name, recordToText, type ResourceRecord } from '../wire/index.js';
@@ -193,6 +195,93 @@ export function dsCommand(zone: Name, o: { dir: string; ttl?: number }, out: Out
   return 0;
 }
 
+export interface StatusOptions {
+  dir?: string;
+  config?: string;
+  now?: number;
+}
+
+/**
+ * The key folder and rollover policy of `zone`: from the config file's `zones[].dnssec` when
+ * `--config` is given (the zone must be signed there), else `--dir` (default `.`) with the
+ * default policy (no automatic rollover).
+ */
+async function keySetup(zone: Name, o: StatusOptions, out: Out): Promise<{ dir: string; rollover: RolloverPolicy; dnskeyTtl: number; signatureLifetime: number } | number> {
+  if (o.config) {
+    let config;
+    try {
+      config = await loadConfig(o.config);
+    } catch (e) {
+      out.stderr.write(`${(e as Error).message}\n`);
+      return 1;
+    }
+    const zc = config.zones.find((z) => z.name.replace(/\.?$/, '.').toLowerCase() === zone.toString().toLowerCase());
+    if (!zc?.dnssec?.sign || !zc.file) {
+      out.stderr.write(`${o.config}: zone ${zoneLabel(zone)} is not signed there (zones[].dnssec.sign)\n`);
+      return 1;
+    }
+    const s = signerSettings(zc.dnssec, zc.file);
+    return { dir: s.keyDirectory, rollover: s.rollover ?? DEFAULT_ROLLOVER, dnskeyTtl: s.policy.dnskeyTtl, signatureLifetime: s.policy.signatureLifetime };
+  }
+  return { dir: o.dir ?? '.', rollover: DEFAULT_ROLLOVER, dnskeyTtl: DEFAULT_POLICY.dnskeyTtl, signatureLifetime: DEFAULT_POLICY.signatureLifetime };
+}
+
+/** `dnssec status ZONE`: each key's role, state and schedule; a KSK rollover waiting for the parent's DS. */
+export async function statusCommand(zone: Name, o: StatusOptions, out: Out = std): Promise<number> {
+  const setup = await keySetup(zone, o, out);
+  if (typeof setup === 'number') return setup;
+  const now = o.now ?? Math.floor(Date.now() / 1000);
+  let keys;
+  try {
+    keys = loadZoneKeys(setup.dir, zone);
+  } catch (e) {
+    out.stderr.write(`${(e as Error).message}\n`);
+    return 1;
+  }
+  if (keys.length === 0) {
+    out.stderr.write(`no keys for ${zoneLabel(zone)} in ${setup.dir}\n`);
+    return 1;
+  }
+  const r = setup.rollover;
+  out.stdout.write(`zone ${zoneLabel(zone)}: ${keys.length} keys in ${setup.dir}; zsk-lifetime ${r.zskLifetime || 'never'}, ksk-lifetime ${r.kskLifetime || 'never'}\n`);
+  // The zone's largest TTL is not known offline; the DNSKEY TTL stands in for the schedule shown.
+  for (const line of describeKeys(keys, r, { dnskeyTtl: setup.dnskeyTtl, signatureLifetime: setup.signatureLifetime, maxZoneTtl: setup.dnskeyTtl }, now)) out.stdout.write(`${line}\n`);
+  return 0;
+}
+
+/**
+ * `dnssec ds-seen ZONE TAG`: the operator confirms that the parent publishes the DS of key TAG
+ * (like `rndc dnssec -checkds published`). Written as `DSPublish` into the key files; the
+ * signer reads it on its next pass (at most an hour later, or at a reload) and retires the old key.
+ */
+export async function dsSeenCommand(zone: Name, tag: number, o: StatusOptions, out: Out = std): Promise<number> {
+  const setup = await keySetup(zone, o, out);
+  if (typeof setup === 'number') return setup;
+  const now = o.now ?? Math.floor(Date.now() / 1000);
+  let keys;
+  try {
+    keys = loadZoneKeys(setup.dir, zone);
+  } catch (e) {
+    out.stderr.write(`${(e as Error).message}\n`);
+    return 1;
+  }
+  let k;
+  try {
+    k = markDsSeen(keys, tag, now);
+  } catch (e) {
+    out.stderr.write(`${zoneLabel(zone)}: ${(e as Error).message} in ${setup.dir}\n`);
+    return 1;
+  }
+  try {
+    saveKey(setup.dir, k);
+  } catch (e) {
+    out.stderr.write(`cannot write key files in ${setup.dir}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  out.stdout.write(`${k.base}: DS seen at the parent ${new Date(now * 1000).toISOString()}\n`);
+  return 0;
+}
+
 export function registerDnssecCommand(program: Command): void {
   const dnssec = program.command('dnssec').description('DNSSEC keys, offline signing and DS records (see docs/dnssec.md)');
 
@@ -234,5 +323,26 @@ export function registerDnssecCommand(program: Command): void {
     .option('--ttl <seconds>', 'TTL of the printed records', intArg(0, 2147483647), 3600)
     .action((zone: Name, o: { dir: string; ttl?: number }) => {
       process.exitCode = dsCommand(zone, o);
+    });
+
+  dnssec
+    .command('status')
+    .description('the zone\'s keys: role, state, schedule; what a key rollover waits for (the DS at the parent)')
+    .argument('<zone>', 'zone name', zoneArg)
+    .option('-d, --dir <dir>', 'key folder (default .)')
+    .option('-c, --config <file>', 'take the key folder and rollover policy from this config file')
+    .action(async (zone: Name, o: StatusOptions) => {
+      process.exitCode = await statusCommand(zone, o);
+    });
+
+  dnssec
+    .command('ds-seen')
+    .description('confirm that the parent publishes the DS of key TAG (finishes a KSK/CSK rollover; like rndc dnssec -checkds published)')
+    .argument('<zone>', 'zone name', zoneArg)
+    .argument('<tag>', 'key tag', intArg(0, 65535))
+    .option('-d, --dir <dir>', 'key folder (default .)')
+    .option('-c, --config <file>', 'take the key folder from this config file')
+    .action(async (zone: Name, tag: number, o: StatusOptions) => {
+      process.exitCode = await dsSeenCommand(zone, tag, o);
     });
 }

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Name, recordFromText, RRClass, RRType, TextError, type ResourceRecord } from '../wire/index.js';
 import { generateSigningKey, importRawPrivateKey, publicKeyField, supportedAlgorithm, type SigningKey } from './crypto.js';
@@ -27,6 +27,12 @@ export interface KeyTiming {
   syncPublish?: number;
   /** CDS/CDNSKEY are withdrawn (BIND `SyncDelete`). */
   syncDelete?: number;
+  /** The REVOKE bit is set from this time (RFC 5011; BIND `Revoke`). Kept, not acted on. */
+  revoke?: number;
+  /** The parent was seen publishing this key's DS (BIND `DSPublish`, `rndc dnssec -checkds published`). */
+  dsPublish?: number;
+  /** The parent was seen withdrawing this key's DS (BIND `DSDelete`). */
+  dsDelete?: number;
 }
 
 /** A zone key: the key pair, its DNSKEY, role and timing. */
@@ -100,7 +106,8 @@ export function parseBindTime(text: string): number | undefined {
 
 const TIMING_FIELDS: Array<[keyof KeyTiming, string]> = [
   ['created', 'Created'], ['publish', 'Publish'], ['activate', 'Activate'], ['inactive', 'Inactive'],
-  ['delete', 'Delete'], ['syncPublish', 'SyncPublish'], ['syncDelete', 'SyncDelete'],
+  ['delete', 'Delete'], ['syncPublish', 'SyncPublish'], ['syncDelete', 'SyncDelete'], ['revoke', 'Revoke'],
+  ['dsPublish', 'DSPublish'], ['dsDelete', 'DSDelete'],
 ];
 
 // ---- writing ----
@@ -156,10 +163,16 @@ export function saveKey(dir: string, k: ZoneKey, ttl?: number): { keyFile: strin
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keyFile = join(dir, `${k.base}.key`);
   const privateFile = join(dir, `${k.base}.private`);
-  writeFileSync(privateFile, privateFileText(k), { mode: 0o600 });
-  // writeFileSync keeps the mode of an existing file; make sure an overwritten one is private too.
-  chmodSync(privateFile, 0o600);
-  writeFileSync(keyFile, keyFileText(k, ttl), { mode: 0o644 });
+  // Written beside and renamed over: a running server re-reads key files (rollover timing,
+  // `dnssec ds-seen`) and must never see half a file.
+  const tmpPrivate = `${privateFile}.${process.pid}.tmp`;
+  writeFileSync(tmpPrivate, privateFileText(k), { mode: 0o600 });
+  // writeFileSync keeps the mode of an existing file; make sure the private half is private.
+  chmodSync(tmpPrivate, 0o600);
+  renameSync(tmpPrivate, privateFile);
+  const tmpKey = `${keyFile}.${process.pid}.tmp`;
+  writeFileSync(tmpKey, keyFileText(k, ttl), { mode: 0o644 });
+  renameSync(tmpKey, keyFile);
   return { keyFile, privateFile };
 }
 

@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { keyAlgorithmSupported } from './keys.js';
+import { DEFAULT_ROLLOVER, type RolloverPolicy } from './rollover.js';
 import { DEFAULT_POLICY, type SigningPolicy } from './signer.js';
 
 /**
@@ -49,6 +50,11 @@ export const dnssecZoneSchema = z
     'dnskey-ttl': duration('TTL of DNSKEY, CDS and CDNSKEY (default 1h).'),
     cds: z.boolean().default(true).describe('Publish CDS/CDNSKEY for the key-signing key (RFC 7344, RFC 8078).'),
     'key-directory': z.string().min(1).optional().describe('Where the BIND-format key files live; default: the zone file\'s folder.'),
+    'zsk-lifetime': duration('Roll the zone-signing key (pre-publish) after this long; 0 or absent: never (default).'),
+    'ksk-lifetime': duration('Roll the key-signing key or CSK (new DS at the parent, confirmed with `portcullis dnssec ds-seen`) after this long; 0 or absent: never (default).'),
+    'publish-safety': duration('Margin beyond the DNSKEY TTL before a new key signs (default 1h).'),
+    'retire-safety': duration('Margin beyond TTLs before an old key is withdrawn (default 1h).'),
+    'parent-ds-ttl': duration('TTL of the DS records at the parent: the old KSK stays this long (plus retire-safety) after the new DS is seen (default 1d).'),
   })
   .superRefine((c, ctx) => {
     if (!keyAlgorithmSupported(c.algorithm)) ctx.addIssue({ code: 'custom', message: `algorithm ${c.algorithm} is not supported`, path: ['algorithm'] });
@@ -57,6 +63,13 @@ export const dnssecZoneSchema = z
     const jitter = c['signature-jitter'] ?? DEFAULT_POLICY.signatureJitter;
     if (life < 3600) ctx.addIssue({ code: 'custom', message: 'signature-lifetime must be at least 1h', path: ['signature-lifetime'] });
     if (refresh + jitter >= life) ctx.addIssue({ code: 'custom', message: 'signature-refresh plus signature-jitter must be less than signature-lifetime', path: ['signature-refresh'] });
+    const ttl = c['dnskey-ttl'] ?? DEFAULT_POLICY.dnskeyTtl;
+    const prepublish = ttl + (c['publish-safety'] ?? DEFAULT_ROLLOVER.publishSafety);
+    for (const key of ['zsk-lifetime', 'ksk-lifetime'] as const) {
+      const v = c[key];
+      // A key must sign for longer than its successor takes to become usable.
+      if (v && v <= 2 * prepublish) ctx.addIssue({ code: 'custom', message: `${key} must be longer than twice dnskey-ttl plus publish-safety (${2 * prepublish}s)`, path: [key] });
+    }
   })
   .describe('DNSSEC signing of this zone (see docs/dnssec.md).');
 
@@ -67,6 +80,8 @@ export interface SignerSettings {
   algorithm: number;
   split: boolean;
   keyDirectory: string;
+  /** Automatic rollovers; absent: keys are never rolled (timing set by hand still works). */
+  rollover?: RolloverPolicy;
 }
 
 /**
@@ -92,5 +107,12 @@ export function signerSettings(c: DnssecZoneConfig, zoneFile: string, configDir?
   const zoneDir = dirname(resolve(zoneFile));
   const kd = c['key-directory'];
   const dir = kd ? (isAbsolute(kd) ? kd : resolve(configDir ?? zoneDir, kd)) : zoneDir;
-  return { policy, algorithm: c.algorithm, split: c.keys === 'ksk-zsk', keyDirectory: dir };
+  const rollover: RolloverPolicy = {
+    zskLifetime: c['zsk-lifetime'] ?? DEFAULT_ROLLOVER.zskLifetime,
+    kskLifetime: c['ksk-lifetime'] ?? DEFAULT_ROLLOVER.kskLifetime,
+    publishSafety: c['publish-safety'] ?? DEFAULT_ROLLOVER.publishSafety,
+    retireSafety: c['retire-safety'] ?? DEFAULT_ROLLOVER.retireSafety,
+    parentDsTtl: c['parent-ds-ttl'] ?? DEFAULT_ROLLOVER.parentDsTtl,
+  };
+  return { policy, algorithm: c.algorithm, split: c.keys === 'ksk-zsk', keyDirectory: dir, rollover };
 }

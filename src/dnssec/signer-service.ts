@@ -1,5 +1,6 @@
 import { Name, RRType, type ResourceRecord, type SoaData } from '../wire/index.js';
 import { generateZoneKey, loadZoneKeys, saveKey, type ZoneKey } from './keys.js';
+import { planRollover, type DsWait } from './rollover.js';
 import type { SignerSettings } from './signer-config.js';
 import { resignChanges, signZoneDetailed, type SignResult, type ZoneDiff } from './signer.js';
 
@@ -12,6 +13,12 @@ export class ZoneSigner {
   private last: { records: ResourceRecord[]; serial: number } | undefined;
   private keys: ZoneKey[] = [];
   private result: SignResult | undefined;
+  /** The next key timing event or rollover start (seconds), from the last key pass. */
+  private keyEventAt: number | undefined;
+  /** KSK/CSK rollovers waiting for `ds-seen`, from the last key pass. */
+  private dsWaits: DsWait[] = [];
+  /** Rollover notices already logged (each is logged once per start). */
+  private readonly told = new Set<string>();
 
   constructor(
     readonly origin: Name,
@@ -35,8 +42,42 @@ export class ZoneSigner {
       }
       keys.push(...made);
     }
-    this.keys = keys;
-    return keys;
+    this.keys = this.roll(keys, now);
+    return this.keys;
+  }
+
+  /**
+   * Runs the rollover plan over the keys (`settings.rollover`): successors are generated and
+   * timing changes written to the key files before they are used; notices are logged once.
+   */
+  private roll(keys: ZoneKey[], now: number): ZoneKey[] {
+    const r = this.settings.rollover;
+    const ctx = { dnskeyTtl: this.settings.policy.dnskeyTtl, signatureLifetime: this.settings.policy.signatureLifetime, maxZoneTtl: this.maxZoneTtl() };
+    const plan = planRollover(keys, r ?? { zskLifetime: 0, kskLifetime: 0, publishSafety: 3600, retireSafety: 3600, parentDsTtl: 86400 }, ctx, now);
+    for (const k of plan.changed) saveKey(this.settings.keyDirectory, k, this.settings.policy.dnskeyTtl);
+    for (const n of plan.notices) {
+      if (this.told.has(n)) continue;
+      this.told.add(n);
+      this.log(n);
+    }
+    this.keyEventAt = plan.nextEvent;
+    this.dsWaits = plan.waiting;
+    return plan.keys.sort((a, b) => a.tag - b.tag);
+  }
+
+  /** KSK/CSK rollovers waiting for the operator to confirm the parent's DS (`dnssec ds-seen`). */
+  get waitingForDs(): readonly DsWait[] {
+    return this.dsWaits;
+  }
+
+  get currentKeys(): readonly ZoneKey[] {
+    return this.keys;
+  }
+
+  private maxZoneTtl(): number {
+    let max = 0;
+    for (const rr of this.last?.records ?? []) if (rr.ttl > max) max = rr.ttl;
+    return max || 86400;
   }
 
   /**
@@ -45,7 +86,8 @@ export class ZoneSigner {
    * signed one when the file's serial did not move, so secondaries see the new signatures.
    */
   sign(records: readonly ResourceRecord[], now: number): SignResult {
-    if (this.keys.length === 0) this.loadKeys(now);
+    // Keys are read each pass: rollover timing moves on, and `dnssec ds-seen` writes the files.
+    this.loadKeys(now);
     const data = this.withSerial(records);
     // First pass: signatures already in the input (a zone file written from a signed zone) are
     // kept where still valid, so a restart serves the same signed data that was journalled.
@@ -72,14 +114,20 @@ export class ZoneSigner {
   /** A refresh pass: same data, signatures close to expiry replaced, serial raised. */
   refresh(now: number): SignResult {
     if (!this.last) throw new Error(`zone ${this.origin} has not been signed yet`);
-    this.loadKeys(now); // key timing may have moved on (rollover)
+    // sign() reads the keys again: key timing may have moved on (rollover).
     const data = this.last.records.filter((rr) => rr.type !== RRType.RRSIG);
     return this.sign(data, now);
   }
 
-  /** When the next refresh pass is due (seconds), undefined before the first signing. */
+  /**
+   * When the next signing pass is due (seconds): signatures close to expiry, or a key timing
+   * event (a key published, activated, retired, removed; a rollover to start). Undefined
+   * before the first signing.
+   */
   get refreshAt(): number | undefined {
-    return this.result?.refreshAt;
+    const sigs = this.result?.refreshAt;
+    if (sigs === undefined) return undefined;
+    return this.keyEventAt !== undefined && this.keyEventAt < sigs ? this.keyEventAt : sigs;
   }
 
   get signedRecords(): readonly ResourceRecord[] | undefined {
