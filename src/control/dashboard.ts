@@ -51,7 +51,7 @@ main { padding: 16px 20px; display: grid; gap: 16px; }
 table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
 td, th { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
 #alerts td:not(.evidence), #alerts th, #zones td, #zones th { white-space: nowrap; }
-td.n { text-align: right; } th { color: var(--muted); font-weight: 600; font-size: 12px; }
+td.n { text-align: right; white-space: nowrap; } th { color: var(--muted); font-weight: 600; font-size: 12px; }
 tr.alert td:first-child { color: var(--bad); font-weight: 600; }
 .evidence { font-family: ui-monospace, monospace; font-size: 12px; color: var(--muted); }
 .empty { color: var(--muted); }
