@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Name, recordFromText, RRType, type ResourceRecord } from '../wire/index.js';
-import type { DnskeyData, DsData } from './types.js';
+import type { DnskeyData, DsData, RrsigData } from './types.js';
 
 /**
  * Trust anchors (RFC 4033 §2, RFC 7958) and negative trust anchors (RFC 7646). Anchors are DS or
@@ -49,6 +49,14 @@ export class TrustAnchors {
   /** The anchor at exactly this zone. */
   get(zone: Name): TrustAnchor | undefined {
     return this.byZone.get(zone.key);
+  }
+
+  /**
+   * The validator saw `zone`'s DNSKEY RRset validated against this anchor (RFC 5011 tracking
+   * hooks in here, `rfc5011.ts`); static anchors ignore it. Returns whether anything changed.
+   */
+  observe(_zone: Name, _dnskeys: readonly ResourceRecord[], _sigs: readonly RrsigData[], _now: number): boolean {
+    return false;
   }
 
   /** The closest anchor at or above `name`, if any. */

@@ -1,5 +1,5 @@
 import { isAbsolute, join } from 'node:path';
-import { TrustAnchors } from '../dnssec/trust-anchors.js';
+import { loadTrustAnchorFile } from '../dnssec/rfc5011.js';
 import type { ResolverOptions } from './resolver.js';
 import { loadRootHints } from './root-hints.js';
 
@@ -72,7 +72,8 @@ export function resolverOptionsFromConfig(cfg: ResolverConfig = {}, baseDir = '.
     if (cfg.dnssec !== 'validate' && cfg.dnssec !== 'off') throw new RangeError(`resolver.dnssec: expected validate or off, not ${String(cfg.dnssec)}`);
     opts.dnssec = cfg.dnssec;
   }
-  if (cfg['trust-anchors']) opts.trustAnchors = TrustAnchors.load(isAbsolute(cfg['trust-anchors']) ? cfg['trust-anchors'] : join(baseDir, cfg['trust-anchors']));
+  // A file marked `; rfc5011: managed` is tracked by RFC 5011 (state in FILE.state).
+  if (cfg['trust-anchors']) opts.trustAnchors = loadTrustAnchorFile(isAbsolute(cfg['trust-anchors']) ? cfg['trust-anchors'] : join(baseDir, cfg['trust-anchors']));
   if (cfg['negative-trust-anchors']) {
     opts.negativeTrustAnchors = cfg['negative-trust-anchors'].map((n, i) => {
       if (typeof n.until === 'number') return { name: n.name, until: n.until * 1000 };

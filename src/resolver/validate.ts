@@ -134,7 +134,10 @@ export class Validator {
     this.stats.keyFetches++;
     const got = await this.host.fetchRaw(zone, RRType.DNSKEY, qclass, plan, depth + 1);
     if ('fail' in got) return bogus({ infoCode: EDE.DNSKEY_MISSING, text: `cannot get the DNSKEY of ${zone}: ${got.fail.text}` });
-    const v = validateKeyset(zone, got.rrs, sigsCovering(got.sigs, zone, RRType.DNSKEY), ds, anchorKeys, this.config.now(), plan.validation);
+    const keySigs = sigsCovering(got.sigs, zone, RRType.DNSKEY);
+    const v = validateKeyset(zone, got.rrs, keySigs, ds, anchorKeys, this.config.now(), plan.validation);
+    // RFC 5011: a managed anchor learns from every validated fetch of its zone's keys.
+    if (v.security === 'secure' && anchor) this.config.anchors.observe(zone, got.rrs, keySigs, this.config.now());
     if (v.security === 'secure') return { keys: { security: 'secure', keys: v.keys }, ttl: Math.max(1, Math.min(v.ttl, dsTtl)) };
     if (v.security === 'insecure') return { keys: { security: 'insecure', ede: v.ede }, ttl: dsTtl };
     return bogus(v.ede);
