@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { networkClient, runAudit, type AuditOptions, type AuditReport, type FindingId } from '../../src/audit/index.js';
 import { startFakeServer, type FakeServerOptions } from '../../src/audit/fake-server.js';
-import { keyTag } from '../../src/audit/checks/dnssec.js';
+import { generateSigningKey } from '../../src/dnssec/crypto.js';
+import { makeDs } from '../../src/dnssec/ds.js';
+import { dnskeyOf, signRrset } from '../../src/dnssec/sign.js';
+import { Algorithm } from '../../src/dnssec/types.js';
 import { Name, recordFromText, RRClass, RRType, type ResourceRecord } from '../../src/wire/index.js';
 
 // Fake servers on 127.0.0.20, ports 15610-15629 (this file's share of the audit's range).
@@ -10,30 +13,13 @@ const HOST = '127.0.0.20';
 const zone = Name.parse('audit.test.');
 const probe = Name.parse('www.probe.test.');
 
-function dnskey(pub: number): Uint8Array {
-  // flags 257 (KSK), protocol 3, algorithm 13, a 64-byte "public key".
-  const b = new Uint8Array(4 + 64);
-  b.set([1, 1, 3, 13]);
-  for (let i = 0; i < 64; i++) b[4 + i] = (pub + i * 7) & 0xff;
-  return b;
-}
+// One real zone key (ECDSA P-256): the DNSSEC check verifies signatures cryptographically.
+const zoneKey = generateSigningKey(Algorithm.ECDSAP256SHA256);
+const zoneDnskey = dnskeyOf(zoneKey, true);
 
-function rrsig(covered: number, tag: number, inception: number, expiration: number): Uint8Array {
-  const signer = zone.toWire();
-  const b = new Uint8Array(18 + signer.length + 64);
-  const v = new DataView(b.buffer);
-  v.setUint16(0, covered);
-  b[2] = 13;
-  b[3] = 2;
-  v.setUint32(4, 300);
-  v.setUint32(8, expiration);
-  v.setUint32(12, inception);
-  v.setUint16(16, tag);
-  b.set(signer, 18);
-  return b;
-}
+type Signed = 'valid' | 'expired' | 'tampered';
 
-function zoneRecords(opts: { signed?: 'valid' | 'expired' } = {}): ResourceRecord[] {
+function zoneRecords(opts: { signed?: Signed; ds?: 'match' | 'wrong' } = {}): ResourceRecord[] {
   const rrs = [
     recordFromText('@ 300 IN SOA ns1 hostmaster 2024010101 3600 600 86400 300', zone),
     recordFromText('@ 300 IN NS ns1', zone),
@@ -46,13 +32,23 @@ function zoneRecords(opts: { signed?: 'valid' | 'expired' } = {}): ResourceRecor
   // Large TXT records make ANY and TXT answers big, as SPF/DKIM-laden zones are.
   for (let i = 0; i < 6; i++) rrs.push({ name: zone, type: RRType.TXT, class: RRClass.IN, ttl: 300, data: { strings: [Buffer.from(`v=spf1 ${'include:_spf' + i + '.example '.repeat(10)}`.slice(0, 250))] } });
   if (opts.signed) {
-    const key = dnskey(9);
-    const tag = keyTag(key);
     const now = Math.floor(Date.now() / 1000);
-    const [inc, exp] = opts.signed === 'valid' ? [now - 86400, now + 86400 * 30] : [now - 86400 * 60, now - 86400 * 30];
-    rrs.push({ name: zone, type: RRType.DNSKEY, class: RRClass.IN, ttl: 300, data: key });
-    rrs.push({ name: zone, type: RRType.RRSIG, class: RRClass.IN, ttl: 300, data: rrsig(RRType.DNSKEY, tag, inc, exp) });
-    rrs.push({ name: zone, type: RRType.RRSIG, class: RRClass.IN, ttl: 300, data: rrsig(RRType.SOA, tag, inc, exp) });
+    const [inception, expiration] = opts.signed === 'expired' ? [now - 86400 * 60, now - 86400 * 30] : [now - 86400, now + 86400 * 30];
+    const keyRr: ResourceRecord = { name: zone, type: RRType.DNSKEY, class: RRClass.IN, ttl: 300, data: zoneDnskey };
+    const p = { signer: zone, key: zoneKey, dnskey: zoneDnskey, inception, expiration };
+    let soaSig = signRrset([rrs[0]!], p);
+    if (opts.signed === 'tampered') {
+      // A deliberately broken signature: right key tag, right window, one bit flipped.
+      const sig = Uint8Array.from(soaSig.data.signature);
+      sig[5]! ^= 0x01;
+      soaSig = { ...soaSig, data: { ...soaSig.data, signature: sig } };
+    }
+    rrs.push(keyRr, signRrset([keyRr], p), soaSig);
+  }
+  if (opts.ds) {
+    // The fake server answers DS at the apex as a parent would (only the target is reachable).
+    const other = dnskeyOf(generateSigningKey(Algorithm.ECDSAP256SHA256), true);
+    rrs.push({ name: zone, type: RRType.DS, class: RRClass.IN, ttl: 300, data: makeDs(zone, opts.ds === 'match' ? zoneDnskey : other) });
   }
   return rrs;
 }
@@ -108,7 +104,7 @@ test('careless server: recursion, cache snooping, open transfer, version, no RRL
   assert.match(rec.firewall!.iptables, /-s 10\.0\.0\.0\/8 -j ACCEPT/);
 });
 
-test('hardened server: no high finding, rate limit and cookies seen, DNSSEC structurally sound', async (t) => {
+test('hardened server: no high finding, rate limit and cookies seen, DNSSEC signatures verify', async (t) => {
   const r = await audit(hardened(15611));
   t.diagnostic(`findings: ${r.findings.map((f) => `${f.id}/${f.severity}`).join(' ')}`);
   assert.deepEqual(r.findings.filter((f) => f.severity === 'high').map((f) => f.id), []);
@@ -127,6 +123,25 @@ test('expired signatures are dnssec-broken (high)', async () => {
   assert.ok(f, 'dnssec-broken missing');
   assert.equal(f.severity, 'high');
   assert.match(f.evidence, /expired/);
+});
+
+test('a signature that does not verify is dnssec-broken, though tag and validity window are fine', async () => {
+  const r = await audit({ ...hardened(16010), records: zoneRecords({ signed: 'tampered' }) });
+  const f = find(r, 'dnssec-broken');
+  assert.ok(f, 'dnssec-broken missing');
+  assert.match(f.evidence, /SOA RRSIG does not validate: tag \d+: signature does not verify/);
+  assert.doesNotMatch(f.evidence, /DNSKEY RRSIG/, 'the DNSKEY signature is good');
+});
+
+test('DS at the parent: matching DS passes (dsMatches), a DS for another key is dnssec-broken', async () => {
+  const good = await audit({ ...hardened(16011), records: zoneRecords({ signed: 'valid', ds: 'match' }) });
+  assert.ok(!ids(good).has('dnssec-broken'), find(good, 'dnssec-broken')?.evidence);
+  assert.match(good.checks.find((c) => c.check === 'dnssec')!.detail, /DNSKEY signed by \d+; SOA signed by \d+; DS \d+ at the parent matches/);
+  const bad = await audit({ ...hardened(16012), records: zoneRecords({ signed: 'valid', ds: 'wrong' }) });
+  assert.match(find(bad, 'dnssec-broken')?.evidence ?? '', /DS at the parent \(tags \d+\) matches no DNSKEY/);
+  // Without a DS answer from the parent's side the DS is not judged.
+  const none = await audit(hardened(16013));
+  assert.match(none.checks.find((c) => c.check === 'dnssec')!.detail, /DS not checked/);
 });
 
 test('broken EDNS (no BADVERS, options and flags echoed) fails the matching probes only', async () => {
