@@ -112,7 +112,7 @@ async function benchAuth(o: BenchOptions, zone: string, qfile: string, pinned: b
       const profDir = join(o.out, 'profile');
       const nodeArgs = o.cpuProf && a.name === 'portcullis' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
       if (nodeArgs.length) rmSync(profDir, { recursive: true, force: true });
-      s = await startAuth(a.name, { origin: GEN_ORIGIN, file: zone, address: a.address, port: a.port, cpu: pinned ? SERVER_CPU : undefined }, { cli: cliPath(), nodeArgs });
+      s = await startAuth(a.name, { origin: GEN_ORIGIN, file: zone, address: a.address, port: a.port, cpu: pinned ? SERVER_CPU : undefined, requireNoError: true }, { cli: cliPath(), nodeArgs });
       log(`${a.name}: up on ${a.address}:${a.port} (pid ${s.pid}); measuring`);
       const r = await measure(s, qfile, o, pinned, false);
       runs.push(r);
@@ -144,7 +144,7 @@ async function benchResolvers(o: BenchOptions, zone: string, qfile: string, pinn
   let upstream: Running | undefined;
   try {
     // The upstream shares the load generator's core: after warm-up it sees no queries.
-    upstream = await startAuth('nsd', { origin: GEN_ORIGIN, file: zone, ...UPSTREAM, cpu: pinned ? LOAD_CPU : undefined });
+    upstream = await startAuth('nsd', { origin: GEN_ORIGIN, file: zone, ...UPSTREAM, cpu: pinned ? LOAD_CPU : undefined, requireNoError: true });
     for (const r of RESOLVERS) {
       if (o.servers && !o.servers.has(r.name)) continue;
       if (r.binary && !findBinary(r.binary)) {
@@ -191,7 +191,7 @@ async function benchLoad(o: BenchOptions, dir: string, pinned: boolean, notes: s
     }
     let s: Running | undefined;
     try {
-      s = await startAuth(a.name, { origin: GEN_ORIGIN, file, address: a.address, port: LOAD_PORT, cpu: pinned ? SERVER_CPU : undefined, readyTimeoutMs: 600_000 }, { cli: cliPath() });
+      s = await startAuth(a.name, { origin: GEN_ORIGIN, file, address: a.address, port: LOAD_PORT, cpu: pinned ? SERVER_CPU : undefined, readyTimeoutMs: 600_000, requireNoError: true }, { cli: cliPath() });
       // Let lazy structures settle, as an operator would see the server a moment after start.
       await new Promise((r) => setTimeout(r, 1000));
       const mem = memory(s.pid);
