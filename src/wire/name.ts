@@ -3,45 +3,56 @@ import { TextError, WireError } from './errors.js';
 /**
  * A domain name: immutable, always absolute, case preserved.
  *
- * Labels are kept as binary strings (one char per byte, 0-255) so any byte sequence is a valid
- * label while comparisons and map keys stay cheap. `key` is the canonical lower-case presentation
+ * Labels are binary strings (one char per byte, 0-255) so any byte sequence is a valid label
+ * while comparisons and map keys stay cheap. `key` is the canonical lower-case presentation
  * form, unique per name, used for maps and equality.
+ *
+ * Stored as a chain: the leftmost label and the parent Name. Names parsed relative to an origin
+ * share the origin's objects (and a zone's names share their parents), so a name costs one small
+ * object and its first label; there is no per-name labels array. `labels` and `lowerLabels`
+ * build arrays on demand; the methods here walk the chain instead. The only cache is `key`.
  */
 export class Name {
-  static readonly root = new Name([]);
+  static readonly root: Name = new Name('', undefined, 0);
   static readonly MAX_WIRE = 255;
   static readonly MAX_LABEL = 63;
 
-  // Two caches only: the key (which a zone's map holds anyway) and the lower-case labels, which
-  // are the `labels` array itself when the name has no upper-case letter (the usual case), so
-  // most names cost one object, one array and their label strings. The presentation text is
-  // not cached: it is the key when the name is lower case, and built on demand otherwise.
-  private _key: string | undefined;
-  private _lower: readonly string[] | undefined;
+  private _key: string | undefined = undefined;
 
-  private constructor(readonly labels: readonly string[]) {}
+  private constructor(
+    /** The leftmost label, raw ('' for the root). */
+    private readonly label: string,
+    /** The name one label up (undefined for the root). */
+    private readonly up: Name | undefined,
+    /** Number of labels (0 for the root). */
+    readonly labelCount: number,
+  ) {}
 
-  /** Builds from labels that pass the RFC 1035 length limits, without copying the array. */
-  private static checked(labels: string[]): Name {
-    if (labels.length === 0) return Name.root;
-    let len = 1;
-    for (const l of labels) {
+  /** Builds a name from raw labels (leftmost first), checking the RFC 1035 length limits. */
+  static fromLabels(labels: readonly string[]): Name {
+    return Name.root.prependChecked(labels, 0, labels.length);
+  }
+
+  /** Internal fast path: labels already validated (e.g. by the wire decoder). */
+  static trusted(labels: readonly string[]): Name {
+    let n = Name.root;
+    for (let i = labels.length - 1; i >= 0; i--) n = new Name(labels[i]!, n, n.labelCount + 1);
+    return n;
+  }
+
+  /** `labels[from..to)` put in front of this name, with the length limits checked. */
+  private prependChecked(labels: readonly string[], from: number, to: number): Name {
+    let len = this.wireLength;
+    for (let i = from; i < to; i++) {
+      const l = labels[i]!;
       if (l.length === 0) throw new RangeError('empty label');
       if (l.length > Name.MAX_LABEL) throw new RangeError(`label longer than ${Name.MAX_LABEL} octets`);
       len += l.length + 1;
     }
     if (len > Name.MAX_WIRE) throw new RangeError(`name longer than ${Name.MAX_WIRE} octets`);
-    return new Name(labels);
-  }
-
-  /** Builds a name from raw labels (leftmost first), checking the RFC 1035 length limits. */
-  static fromLabels(labels: readonly string[]): Name {
-    return Name.checked([...labels]);
-  }
-
-  /** Internal fast path: labels already validated (e.g. by the wire decoder). */
-  static trusted(labels: string[]): Name {
-    return labels.length === 0 ? Name.root : new Name(labels);
+    let n: Name = this;
+    for (let i = to - 1; i >= from; i--) n = new Name(labels[i]!, n, n.labelCount + 1);
+    return n;
   }
 
   /**
@@ -57,17 +68,13 @@ export class Name {
     if (text.length === 0) throw new TextError('empty name');
     // Most names have no escapes: split them instead of building labels a character at a time.
     const labels: string[] = text.indexOf('\\') < 0 ? plainLabels(text) : escapedLabels(text);
-    const absolute = lastAbsolute;
-    // Exact-size arrays (concat, slice): an array grown by push keeps 17 or more slots, which
-    // across a million names is more than the labels themselves. The origin's label strings
-    // are shared, not copied.
-    let all: string[];
-    if (!absolute) {
+    let base = Name.root;
+    if (!lastAbsolute) {
       if (!origin) throw new TextError(`relative name "${text}" without an origin`);
-      all = labels.concat(origin.labels);
-    } else all = labels.slice();
+      base = origin; // shared, not copied
+    }
     try {
-      return Name.checked(all);
+      return base.prependChecked(labels, 0, labels.length);
     } catch (e) {
       throw new TextError(`${(e as Error).message} in name "${text}"`);
     }
@@ -75,110 +82,134 @@ export class Name {
 
   /** Canonical lower-case presentation, unique per name (the map key). */
   get key(): string {
-    if (this._key === undefined) this._key = this.labels.length === 0 ? '.' : joinLabels(this.lowerLabels) + '.';
+    if (this._key === undefined) {
+      if (this.labelCount === 0) this._key = '.';
+      else {
+        // One join: a flat string, not a chain of concatenations (a zone's map holds these).
+        const parts: string[] = new Array(this.labelCount + 1);
+        let i = 0;
+        for (let n: Name = this; n.up; n = n.up) parts[i++] = escapeLabel(asciiLower(n.label));
+        parts[i] = '';
+        this._key = parts.join('.');
+      }
+    }
     return this._key;
   }
 
-  /** Labels with ASCII letters lower-cased (RFC 4343: case folding is ASCII only). */
-  get lowerLabels(): readonly string[] {
-    if (this._lower === undefined) {
-      const labels = this.labels;
-      let lower: string[] | undefined;
-      for (let i = 0; i < labels.length; i++) {
-        const l = asciiLower(labels[i]!);
-        if (l !== labels[i] && lower === undefined) lower = labels.slice(0, i);
-        lower?.push(l);
-      }
-      this._lower = lower ?? labels;
-    }
-    return this._lower;
+  /** Raw labels, leftmost first (a new array each time). */
+  get labels(): readonly string[] {
+    const out: string[] = new Array(this.labelCount);
+    let i = 0;
+    for (let n: Name = this; n.up; n = n.up) out[i++] = n.label;
+    return out;
   }
 
-  get labelCount(): number {
-    return this.labels.length;
+  /** Labels with ASCII letters lower-cased (RFC 4343: case folding is ASCII only); a new array each time. */
+  get lowerLabels(): readonly string[] {
+    const out: string[] = new Array(this.labelCount);
+    let i = 0;
+    for (let n: Name = this; n.up; n = n.up) out[i++] = asciiLower(n.label);
+    return out;
+  }
+
+  /** The leftmost label, raw ('' for the root). */
+  get firstLabel(): string {
+    return this.label;
+  }
+
+  /** The leftmost label lower-cased ('' for the root). */
+  get firstLowerLabel(): string {
+    return asciiLower(this.label);
   }
 
   get isRoot(): boolean {
-    return this.labels.length === 0;
+    return this.labelCount === 0;
   }
 
   /** Length of the uncompressed wire form. */
   get wireLength(): number {
     let len = 1;
-    for (const l of this.labels) len += l.length + 1;
+    for (let n: Name = this; n.up; n = n.up) len += n.label.length + 1;
     return len;
   }
 
   /** Absolute presentation form with the trailing dot, case preserved. */
   toString(): string {
-    if (this.labels.length === 0) return '.';
+    if (this.labelCount === 0) return '.';
     // A lower-case name prints as its key.
-    if (this.lowerLabels === this.labels) return this.key;
-    return joinLabels(this.labels) + '.';
+    let lower = true;
+    for (let n: Name = this; n.up && lower; n = n.up) lower = asciiLower(n.label) === n.label;
+    if (lower) return this.key;
+    return this.text(this.labelCount) + '.';
+  }
+
+  /** The first `count` labels in presentation form, joined by dots. */
+  private text(count: number): string {
+    const parts: string[] = new Array(count);
+    let n: Name = this;
+    for (let i = 0; i < count; i++, n = n.up!) parts[i] = escapeLabel(n.label);
+    return parts.join('.');
   }
 
   /** Presentation relative to `origin` when below it (`@` when equal), else absolute. */
   toText(origin?: Name): string {
     if (!origin || !this.isSubdomainOf(origin)) return this.toString();
-    const keep = this.labels.length - origin.labels.length;
+    const keep = this.labelCount - origin.labelCount;
     if (keep === 0) return '@';
-    return this.labels.slice(0, keep).map(escapeLabel).join('.');
+    return this.text(keep);
   }
 
   equals(other: Name): boolean {
     if (this === other) return true;
-    if (this.labels.length !== other.labels.length) return false;
-    return this.key === other.key;
+    if (this.labelCount !== other.labelCount) return false;
+    return sameSuffix(this, other);
   }
 
   /** True when this name is `other` or below it. */
   isSubdomainOf(other: Name): boolean {
-    const d = this.labels.length - other.labels.length;
+    const d = this.labelCount - other.labelCount;
     if (d < 0) return false;
-    const a = this.lowerLabels;
-    const b = other.lowerLabels;
-    for (let i = b.length - 1; i >= 0; i--) if (a[i + d] !== b[i]) return false;
-    return true;
+    return sameSuffix(this.parent(d), other);
   }
 
-  /** The name with the `n` leftmost labels removed. */
+  /** The name with the `n` leftmost labels removed (shared, not copied). */
   parent(n = 1): Name {
-    if (n <= 0) return this;
-    if (n >= this.labels.length) return Name.root;
-    const up = new Name(this.labels.slice(n));
-    if (this._lower === this.labels) up._lower = up.labels;
-    return up;
+    let p: Name = this;
+    for (let i = 0; i < n && p.up; i++) p = p.up;
+    return p;
   }
 
   /** Last `n` labels (the ancestor with n labels). */
   suffix(n: number): Name {
-    return this.parent(this.labels.length - n);
+    return this.parent(this.labelCount - n);
   }
 
   /** Prepends one or more raw labels. */
   prepend(...labels: string[]): Name {
-    return Name.fromLabels([...labels, ...this.labels]);
+    return this.prependChecked(labels, 0, labels.length);
   }
 
   /** Replaces the suffix `from` (which this name must be under) by `to`: DNAME substitution. */
   replaceSuffix(from: Name, to: Name): Name {
     if (!this.isSubdomainOf(from)) throw new RangeError(`${this} is not below ${from}`);
-    const keep = this.labels.slice(0, this.labels.length - from.labels.length);
-    return Name.fromLabels([...keep, ...to.labels]);
+    const keep = this.labels.slice(0, this.labelCount - from.labelCount);
+    return to.prependChecked(keep, 0, keep.length);
   }
 
   /** The same name with ASCII letters lower-cased (DNSSEC canonical form). */
   toLowerCase(): Name {
-    const lower = this.lowerLabels;
-    for (let i = 0; i < lower.length; i++) if (lower[i] !== this.labels[i]) return new Name(lower as string[]);
-    return this;
+    if (!this.up) return this;
+    const up = this.up.toLowerCase();
+    const l = asciiLower(this.label);
+    return up === this.up && l === this.label ? this : new Name(l, up, this.labelCount);
   }
 
   /** Uncompressed wire form. */
   toWire(canonical = false): Uint8Array {
     const out = new Uint8Array(this.wireLength);
     let p = 0;
-    for (const l of canonical ? this.lowerLabels : this.labels) {
+    for (let n: Name = this; n.up; n = n.up) {
+      const l = canonical ? asciiLower(n.label) : n.label;
       out[p++] = l.length;
       for (let i = 0; i < l.length; i++) out[p++] = l.charCodeAt(i);
     }
@@ -188,14 +219,22 @@ export class Name {
 
   /** Canonical DNS name order (RFC 4034 §6.1): negative when this sorts before `other`. */
   compare(other: Name): number {
-    const a = this.lowerLabels;
-    const b = other.lowerLabels;
-    let i = a.length - 1;
-    let j = b.length - 1;
-    for (; i >= 0 && j >= 0; i--, j--) {
-      if (a[i] !== b[j]) return a[i]! < b[j]! ? -1 : 1;
+    let a: Name = this;
+    let b: Name = other;
+    // Align the depths, then walk up together: the last difference seen is the rightmost one,
+    // which decides; a shared suffix object ends the walk early.
+    const extra = a.labelCount - b.labelCount;
+    if (extra > 0) a = a.parent(extra);
+    else if (extra < 0) b = b.parent(-extra);
+    let diff = 0;
+    while (a !== b && a.up) {
+      const c = compareLower(a.label, b.label);
+      if (c !== 0) diff = c;
+      a = a.up;
+      b = b.up!;
     }
-    return i < 0 ? (j < 0 ? 0 : -1) : 1;
+    if (diff !== 0) return diff;
+    return extra < 0 ? -1 : extra > 0 ? 1 : 0;
   }
 
   /** Reads a possibly compressed name (used by WireReader). */
@@ -298,11 +337,29 @@ function escapedLabels(text: string): string[] {
   return labels;
 }
 
-/** Labels in presentation form joined by dots (no trailing dot). */
-function joinLabels(labels: readonly string[]): string {
-  let out = escapeLabel(labels[0]!);
-  for (let i = 1; i < labels.length; i++) out += '.' + escapeLabel(labels[i]!);
-  return out;
+/** Two names of equal depth are the same name (ASCII case ignored); shared suffixes end early. */
+function sameSuffix(a: Name, b: Name): boolean {
+  for (;;) {
+    if (a === b) return true;
+    if (a.isRoot) return b.isRoot;
+    if (compareLower(a.firstLabel, b.firstLabel) !== 0) return false;
+    a = a.parent();
+    b = b.parent();
+  }
+}
+
+/** Compares two labels as lower-case octet strings (RFC 4034 §6.1): shorter prefix first. */
+function compareLower(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x >= 0x41 && x <= 0x5a) x += 32;
+    if (y >= 0x41 && y <= 0x5a) y += 32;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return a.length - b.length < 0 ? -1 : a.length > b.length ? 1 : 0;
 }
 
 function latin1(buf: Uint8Array, start: number, end: number): string {

@@ -73,15 +73,15 @@ export class WireWriter {
    * remembered. `canonical` lower-cases (DNSSEC canonical form) and never compresses.
    */
   name(name: Name, compress = true, canonical = false): void {
-    const labels = canonical ? name.lowerLabels : name.labels;
+    // Walks the name's chain of parents: no label arrays. A suffix's key (canonical text,
+    // unique per name) is its compression map key.
     if (!compress || canonical || !this.compression) {
-      for (const l of labels) this.label(l);
+      for (let n = name; !n.isRoot; n = n.parent()) this.label(canonical ? n.firstLowerLabel : n.firstLabel);
       this.u8(0);
       return;
     }
-    const lower = name.lowerLabels;
-    for (let i = 0; i < labels.length; i++) {
-      const key = suffixKey(lower, i);
+    for (let n = name; !n.isRoot; n = n.parent()) {
+      const key = n.key;
       const at = this.names.get(key);
       if (at !== undefined) {
         this.u16(0xc000 | at);
@@ -91,7 +91,7 @@ export class WireWriter {
         this.names.set(key, this.pos);
         this.added.push(key);
       }
-      this.label(labels[i]!);
+      this.label(n.firstLabel);
     }
     this.u8(0);
   }
@@ -135,9 +135,3 @@ export class WireWriter {
   }
 }
 
-function suffixKey(lower: readonly string[], from: number): string {
-  // Length-prefixed labels make the key unambiguous without escaping.
-  let k = '';
-  for (let i = from; i < lower.length; i++) k += String.fromCharCode(lower[i]!.length) + lower[i];
-  return k;
-}

@@ -1,9 +1,13 @@
 // Measures buildZone()+compile() on a generated zone and prints time and heap as JSON.
 //   node --expose-gc dist/src/zone/compile-bench.js [records=1000000]
+//   node --expose-gc dist/src/zone/compile-bench.js --file ZONEFILE [origin=bench.test.]
+// The second form times loadZoneFile (parse streamed into the builder, checks) on a zone file,
+// e.g. one written by bench/gen-zone.ts, and prints CPU seconds, peak RSS and the heap kept.
 // The zone: SOA, NS, then names h<i>.s<i%1000> with an A each, every 10th an AAAA too and
 // every 50th an MX to its own name: flat and realistic enough to show per-name costs.
 import { Name, RRClass, RRType, type ResourceRecord } from '../wire/index.js';
 import { buildZone } from './zone.js';
+import { loadZoneFile } from './checks-load.js';
 import { lookup } from '../authoritative/lookup.js';
 
 function gc(): void {
@@ -21,17 +25,36 @@ function generate(origin: Name, total: number): ResourceRecord[] {
   out.push({ name: origin, type: RRType.SOA, class: RRClass.IN, ttl: 3600, data: soa });
   out.push({ name: origin, type: RRType.NS, class: RRClass.IN, ttl: 3600, data: { target: Name.parse('ns.bench.test.') } });
   for (let i = 0; out.length < total; i++) {
-    // A fresh Name per record, as a parser would produce: buildZone must cope (and share them).
-    const name = Name.fromLabels([`h${i}`, `s${i % 1000}`, ...origin.labels]);
+    // A fresh Name per record, parsed relative to the origin as the zone parser does.
+    const name = Name.parse(`h${i}.s${i % 1000}`, origin);
     out.push({ name, type: RRType.A, class: RRClass.IN, ttl: 300, data: { address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` } });
     if (i % 10 === 0 && out.length < total) {
-      out.push({ name: Name.fromLabels(name.labels), type: RRType.AAAA, class: RRClass.IN, ttl: 300, data: { address: `2001:db8::${i.toString(16)}` } });
+      out.push({ name: Name.parse(`h${i}.s${i % 1000}`, origin), type: RRType.AAAA, class: RRClass.IN, ttl: 300, data: { address: `2001:db8::${i.toString(16)}` } });
     }
     if (i % 50 === 0 && out.length < total) {
-      out.push({ name: Name.fromLabels(name.labels), type: RRType.MX, class: RRClass.IN, ttl: 300, data: { preference: 10, exchange: name } });
+      out.push({ name: Name.parse(`h${i}.s${i % 1000}`, origin), type: RRType.MX, class: RRClass.IN, ttl: 300, data: { preference: 10, exchange: name } });
     }
   }
   return out;
+}
+
+const fileAt = process.argv.indexOf('--file');
+if (fileAt >= 0) {
+  const file = process.argv[fileAt + 1]!;
+  const origin = Name.parse(process.argv[fileAt + 2] ?? 'bench.test.');
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const load = await loadZoneFile(origin, file);
+  const cpu = process.cpuUsage(c0);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  gc();
+  console.log(JSON.stringify({
+    file, records: load.zone?.recordCount, nodes: load.zone?.nodeCount, errors: load.errors.length, warnings: load.warnings.length,
+    loadMs: Math.round(ms), loadCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    heapKeptMiB: mib(process.memoryUsage().heapUsed), peakRssMiB: mib(process.resourceUsage().maxRSS * 1024),
+    loadAverage: (await import('node:os')).loadavg()[0],
+  }));
+  process.exit(0);
 }
 
 const total = Number(process.argv[2] ?? 1_000_000);
@@ -54,7 +77,7 @@ const queries = 100_000;
 let answers = 0;
 for (let i = 0; i < queries; i++) {
   const j = (i * 7919) % (total / 1.12) | 0;
-  const a = lookup(zone, Name.fromLabels([`h${j}`, `s${j % 1000}`, ...origin.labels]), RRType.A);
+  const a = lookup(zone, Name.parse(`h${j}.s${j % 1000}`, origin), RRType.A);
   if (a.kind === 'answer') answers++;
 }
 const lookupNs = Number(process.hrtime.bigint() - q0) / queries;

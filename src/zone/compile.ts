@@ -21,7 +21,7 @@ export function compile(origin: Name, byKey: Map<string, ZoneNode>): ZoneNode[] 
       const parent = node.parent; // linked while building
       if (parent) {
         node.above = parent.above ?? ((parent.flags & (NodeFlag.DELEGATION | NodeFlag.DNAME)) !== 0 ? parent : undefined);
-        if (node.name.lowerLabels[0] === '*') {
+        if (node.name.firstLabel === '*') {
           flags |= NodeFlag.WILDCARD;
           parent.wild = node;
         }
@@ -77,7 +77,7 @@ function canonicalOrder(byKey: Map<string, ZoneNode>): ZoneNode[] {
     if (p) kids[fill[p.index]!++] = i;
   }
   // Labels are binary strings (one char per octet), so string order is octet order.
-  const first = all.map((node) => node.name.lowerLabels[0] ?? '');
+  const first = all.map((node) => node.name.firstLowerLabel);
   const byLabel = (x: number, y: number): number => {
     const a = first[x]!;
     const b = first[y]!;

@@ -250,6 +250,9 @@ export class ZoneBuilder {
   private readonly originDepth: number;
   private cls = -1;
   private added = 0;
+  private lastName: Name | undefined = undefined;
+  private lastNode: ZoneNode | undefined = undefined;
+  private readonly parents: ParentCache = { name: undefined, node: undefined };
 
   constructor(readonly origin: Name, private readonly options: ZoneBuilderOptions = {}) {
     this.apex = new ZoneNode(origin);
@@ -279,7 +282,13 @@ export class ZoneBuilder {
     if (isMetaType(rr.type)) throw new ZoneBuildError(origin, `meta type ${typeToString(rr.type)} cannot be zone data: ${recordToText(rr)}`);
     if (this.cls < 0) this.cls = rr.class;
     else if (rr.class !== this.cls) throw new ZoneBuildError(origin, `record class differs from the zone's: ${recordToText(rr)}`);
-    const node = nodeFor(byKey, rr.name, this.originDepth);
+    // Consecutive records usually share their owner Name object (the parser reuses it).
+    let node = this.lastNode;
+    if (rr.name !== this.lastName || !node) {
+      node = nodeFor(byKey, rr.name, this.originDepth, this.parents);
+      this.lastName = rr.name;
+      this.lastNode = node;
+    }
     if (!this.addRecord(node, rr)) return false;
     this.added++;
     return true;
@@ -294,6 +303,7 @@ export class ZoneBuilder {
     if (!soaSet) throw new ZoneBuildError(origin, 'no SOA record at the apex');
     if (soaSet.records.length > 1) throw new ZoneBuildError(origin, `${soaSet.records.length} SOA records at the apex (exactly one allowed)`);
     this.byKey = undefined;
+    this.lastName = this.lastNode = this.parents.name = this.parents.node = undefined;
     // Sets that grew by push hold spare capacity: keep exact-size copies.
     for (const b of this.builders.values()) (b.set as { records: readonly ResourceRecord[] }).records = b.records.slice();
     this.builders = new Map();
@@ -344,12 +354,19 @@ export function buildZone(origin: Name, records: Iterable<ResourceRecord>): Zone
   return builder.finish();
 }
 
+/** The last parent looked up by Name object: names parsed relative to one origin share it. */
+interface ParentCache {
+  name: Name | undefined;
+  node: ZoneNode | undefined;
+}
+
 /**
  * The node of `name`, created with any missing ancestors (empty non-terminals) on the way and
- * linked to its parent. Parent keys are slices of the child's key, so walking up allocates
- * nothing until an ancestor is actually missing.
+ * linked to its parent. A parent is found by its Name object first (`parents`: most owners
+ * share their parent object with the previous one), else by its key, a slice of the child's,
+ * so walking up allocates nothing until an ancestor is actually missing.
  */
-function nodeFor(byKey: Map<string, ZoneNode>, name: Name, originDepth: number): ZoneNode {
+function nodeFor(byKey: Map<string, ZoneNode>, name: Name, originDepth: number, parents: ParentCache): ZoneNode {
   const key = name.key;
   const found = byKey.get(key);
   if (found) return found;
@@ -358,13 +375,20 @@ function nodeFor(byKey: Map<string, ZoneNode>, name: Name, originDepth: number):
   let child = node;
   let childKey = key;
   while (child.name.labelCount > originDepth) {
-    const pKey = parentKey(childKey) ?? child.name.parent().key;
+    const up = child.name.parent();
+    if (up === parents.name && parents.node) {
+      child.parent = parents.node;
+      break;
+    }
+    const pKey = parentKey(childKey) ?? up.key;
     const existing = byKey.get(pKey);
     if (existing) {
       child.parent = existing;
+      parents.name = up;
+      parents.node = existing;
       break;
     }
-    const created = new ZoneNode(child.name.parent());
+    const created = new ZoneNode(up);
     byKey.set(pKey, created);
     child.parent = created;
     child = created;
