@@ -99,26 +99,29 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
  * A horizontal bar chart of qps, one group per table (authoritative, cached resolver); the
  * Portcullis bars are highlighted. Plain SVG: it renders on GitHub and in any browser.
  */
-export function toSvg(groups: ReadonlyArray<{ title: string; runs: readonly ServerRun[] }>): string {
+export function toSvg(groups: ReadonlyArray<{ title: string; runs: readonly ServerRun[] }>, metric: 'qps' | 'perCpuSecond' = 'qps'): string {
+  const value = (r: ServerRun): number | undefined => r[metric];
+  const label = metric === 'qps' ? 'queries per second (UDP, one core)' : 'queries per CPU-second of the server (UDP)';
   const bar = 22;
   const gap = 6;
   const left = 150;
   const width = 720;
   const plot = width - left - 90;
-  const max = Math.max(1, ...groups.flatMap((g) => g.runs.map((r) => r.qps ?? 0)));
+  const max = Math.max(1, ...groups.flatMap((g) => g.runs.map((r) => value(r) ?? 0)));
   let y = 20;
   const parts: string[] = [];
   for (const g of groups) {
     y += 18;
-    parts.push(`<text x="10" y="${y}" font-weight="bold">${esc(g.title)} — queries per second (UDP, one core)</text>`);
+    parts.push(`<text x="10" y="${y}" font-weight="bold">${esc(g.title)} — ${label}</text>`);
     y += 10;
     for (const r of g.runs) {
-      const w = r.qps ? Math.max(1, (r.qps / max) * plot) : 0;
+      const v = value(r);
+      const w = v ? Math.max(1, (v / max) * plot) : 0;
       const fill = r.server === 'portcullis' ? '#c0392b' : '#5d6d7e';
       parts.push(`<text x="${left - 8}" y="${y + bar * 0.7}" text-anchor="end">${esc(r.server)}</text>`);
-      if (r.qps) {
+      if (v) {
         parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${bar}" fill="${fill}"/>`);
-        parts.push(`<text x="${(left + w + 6).toFixed(1)}" y="${y + bar * 0.7}">${f0(r.qps)}</text>`);
+        parts.push(`<text x="${(left + w + 6).toFixed(1)}" y="${y + bar * 0.7}">${f0(v)}</text>`);
       } else {
         parts.push(`<text x="${left + 4}" y="${y + bar * 0.7}" fill="#888">${esc(r.skipped ? 'skipped' : 'no result')}</text>`);
       }

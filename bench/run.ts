@@ -2,7 +2,7 @@
 //  [--out DIR] [--cpu-prof]`: Portcullis beside NSD, Knot, BIND and PowerDNS (authoritative) and
 // beside Unbound, PowerDNS Recursor and Knot Resolver (cached recursion), one server at a time,
 // each on one worker pinned to CPU 0 with dnsperf pinned to CPU 1. Writes report.md,
-// report.json and qps.svg to bench/results/ (or --out) and prints the Markdown.
+// report.json, qps.svg and per-cpu.svg to bench/results/ (or --out) and prints the Markdown.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -278,12 +278,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     const md = toMarkdown(report);
     writeFileSync(join(o.out, 'report.md'), md);
     writeFileSync(join(o.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-    writeFileSync(join(o.out, 'qps.svg'), toSvg([
+    const groups = [
       { title: 'Authoritative', runs: report.authoritative },
       { title: 'Cached resolver', runs: report.resolver },
-    ].filter((g) => g.runs.length)));
+    ].filter((g) => g.runs.length);
+    writeFileSync(join(o.out, 'qps.svg'), toSvg(groups));
+    writeFileSync(join(o.out, 'per-cpu.svg'), toSvg(groups, 'perCpuSecond'));
     console.log(md);
-    log(`report written to ${o.out} (report.md, report.json, qps.svg) in ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`);
+    log(`report written to ${o.out} (report.md, report.json, qps.svg, per-cpu.svg) in ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`);
     return 0;
   } finally {
     rmSync(dir, { recursive: true, force: true });

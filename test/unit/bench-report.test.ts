@@ -46,6 +46,10 @@ test('toSvg draws one bar per measured server, scaled to the largest', () => {
   assert.match(svg, /Authoritative &lt;UDP&gt;/);
   assert.match(svg, />skipped</);
   assert.match(svg, /<\/svg>\n$/);
+  const perCpu = toSvg([{ title: 'A', runs: [{ server: 'portcullis', qps: 1, perCpuSecond: 100 }, { server: 'nsd', qps: 1, perCpuSecond: 400 }] }], 'perCpuSecond');
+  const w = [...perCpu.matchAll(/<rect x="150" y="\d+(?:\.\d+)?" width="([\d.]+)"/g)].map((m) => Number(m[1]));
+  assert.equal(w[1]! / w[0]!, 4);
+  assert.match(perCpu, /CPU-second/);
 });
 
 test('parseStat copes with spaces and parentheses in the command name', () => {
