@@ -111,7 +111,17 @@ export interface DetectorOptions {
   onAlert?: (alert: Alert, fresh: boolean) => void;
   /** Called when a query is throttled or blocked by `decide`. */
   onAction?: (decision: Decision) => void;
+  /**
+   * Load shedding: above this many queries a second (measured over the previous second of
+   * event time), only a random share of the queries is scored, each counted with the weight
+   * 1/share, so the detector costs at most about this many full evaluations a second. Default
+   * 20000; Infinity scores every query.
+   */
+  sampleAbove?: number;
 }
+
+/** Default of `DetectorOptions.sampleAbove`. */
+export const DETECTOR_SAMPLE_ABOVE = 20_000;
 
 const clamp = (x: number) => (x <= 0 ? 0 : x >= 1 ? 1 : x);
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -131,6 +141,14 @@ export class Detector {
   private readonly scratch = new Float64Array(Math.max(P_FIELDS, D_FIELDS, C_FIELDS));
   private observed = 0;
   private lastTime = 0;
+  private readonly sampleAbove: number;
+  /** Queries in the current and the previous second (event time), and the share scored. */
+  private second = -1;
+  private inSecond = 0;
+  private share = 1;
+  private rng = 0x9e3779b9;
+  /** Queries seen and queries scored (they differ only while shedding load). */
+  readonly sampling = { seen: 0, scored: 0 };
 
   constructor(opts: DetectorOptions = {}) {
     this.configure(opts.detection ?? {});
@@ -138,6 +156,7 @@ export class Detector {
     this.clock = opts.clock ?? Date.now;
     this.onAlert = opts.onAlert;
     this.onAction = opts.onAction;
+    this.sampleAbove = opts.sampleAbove ?? DETECTOR_SAMPLE_ABOVE;
   }
 
   /** Applies new settings (on reload); windows, alerts and actions in force are kept. */
@@ -160,6 +179,25 @@ export class Detector {
     if (!s.enabled) return;
     const t = e.time;
     if (t > this.lastTime) this.lastTime = t;
+    this.sampling.seen++;
+    // Load shedding (sampleAbove): the share for this second comes from the last one's rate.
+    const sec = Math.floor(t / 1000);
+    if (sec !== this.second) {
+      this.share = sec === this.second + 1 && this.inSecond > this.sampleAbove ? this.sampleAbove / this.inSecond : 1;
+      this.second = sec;
+      this.inSecond = 0;
+    }
+    this.inSecond++;
+    let w = 1;
+    if (this.share < 1) {
+      // xorshift32: cheap, and no pattern in the traffic can line up with it
+      let x = this.rng;
+      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      this.rng = x >>> 0;
+      if (this.rng / 4294967296 >= this.share) return;
+      w = 1 / this.share;
+    }
+    this.sampling.scored++;
     if (++this.observed % 4096 === 0) this.sweep(t);
     if (!this.allow.empty && this.allow.allowsClient(e.client)) return;
     const f = nameFeatures(e.qname, e.zone);
@@ -186,15 +224,15 @@ export class Detector {
     p.n++;
     const seen = p.subs.see(f.sub, t, windowMs);
     const pb = p.win.slot(t);
-    p.win.add(pb, P_Q, 1);
-    p.win.add(pb, P_SUBLEN, f.subLength);
-    p.win.add(pb, P_ENTROPY, f.entropy);
-    if (seen !== Seen.InWindow) p.win.add(pb, P_NOVEL, 1);
-    p.win.add(pb, P_TTYPE, ttype);
-    p.win.add(pb, P_NX, nx);
-    p.win.add(pb, P_MAXLABEL, f.maxLabelLength);
-    p.win.add(pb, P_IN, e.bytesIn);
-    p.win.add(pb, P_OUT, e.bytesOut);
+    p.win.add(pb, P_Q, w);
+    p.win.add(pb, P_SUBLEN, f.subLength * w);
+    p.win.add(pb, P_ENTROPY, f.entropy * w);
+    if (seen !== Seen.InWindow) p.win.add(pb, P_NOVEL, w);
+    p.win.add(pb, P_TTYPE, ttype * w);
+    p.win.add(pb, P_NX, nx * w);
+    p.win.add(pb, P_MAXLABEL, f.maxLabelLength * w);
+    p.win.add(pb, P_IN, e.bytesIn * w);
+    p.win.add(pb, P_OUT, e.bytesOut * w);
     if (t - p.lastSeen >= CHECKIN_GAP_MS || p.checkinCount === 0) {
       const i = p.checkinCount % CHECKINS;
       p.checkins[i] = t;
@@ -219,12 +257,12 @@ export class Detector {
     d.n++;
     d.lastSeen = t;
     const db = d.win.slot(t);
-    d.win.add(db, D_Q, 1);
-    d.win.add(db, D_FAIL, fail);
-    if (d.subs.see(f.sub, t, windowMs) !== Seen.InWindow) d.win.add(db, D_NOVEL, 1);
+    d.win.add(db, D_Q, w);
+    d.win.add(db, D_FAIL, fail * w);
+    if (d.subs.see(f.sub, t, windowMs) !== Seen.InWindow) d.win.add(db, D_NOVEL, w);
     d.clients.see(e.client, t, windowMs);
-    d.win.add(db, D_MAXLABEL, f.maxLabelLength);
-    d.win.add(db, D_ENTROPY, f.entropy);
+    d.win.add(db, D_MAXLABEL, f.maxLabelLength * w);
+    d.win.add(db, D_ENTROPY, f.entropy * w);
     if (d.major === e.client) d.majorCount++;
     else if (d.majorCount === 0) { d.major = e.client; d.majorCount = 1; }
     else d.majorCount--;
@@ -241,9 +279,9 @@ export class Detector {
       c.n++;
       c.lastSeen = t;
       const cb = c.win.slot(t);
-      c.win.add(cb, C_Q, 1);
-      c.win.add(cb, C_IN, e.bytesIn);
-      c.win.add(cb, C_OUT, e.bytesOut);
+      c.win.add(cb, C_Q, w);
+      c.win.add(cb, C_IN, e.bytesIn * w);
+      c.win.add(cb, C_OUT, e.bytesOut * w);
       if (c.major === f.domain) c.majorCount++;
       else if (c.majorCount === 0) { c.major = f.domain; c.majorCount = 1; }
       else c.majorCount--;

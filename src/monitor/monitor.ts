@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { Rcode, rcodeToString, typeToString } from '../wire/index.js';
 import { monitorSchema, type DetectionConfigInput, type MonitorConfigInput, type QueryLogConfigInput } from './config.js';
 import { Detector } from './detector.js';
-import { MonitorMetrics } from './metrics.js';
+import { LATENCY_BUCKETS, MonitorMetrics, type LabelledCounts, type TransportCounts } from './metrics.js';
 import { clientMapper, type ClientMapper } from './privacy.js';
 import { QueryLog } from './query-log.js';
 import type { Alert, Decision, QueryEvent } from './types.js';
@@ -48,8 +48,48 @@ export interface MonitorStats {
 }
 
 /** Query types that get their own label value; the rest count as OTHER (bounded cardinality). */
-const LABELLED_TYPES = new Set(['A', 'AAAA', 'CNAME', 'MX', 'NS', 'PTR', 'SOA', 'SRV', 'TXT', 'NULL', 'DS', 'DNSKEY', 'HTTPS', 'SVCB', 'CAA', 'NAPTR', 'ANY', 'AXFR', 'IXFR']);
+const TYPE_LABELS = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'PTR', 'SOA', 'SRV', 'TXT', 'NULL', 'DS', 'DNSKEY', 'HTTPS', 'SVCB', 'CAA', 'NAPTR', 'ANY', 'AXFR', 'IXFR', 'OTHER'];
+const OTHER_TYPE = TYPE_LABELS.length - 1;
+/** qtype -> index into TYPE_LABELS, filled on first sight (-1: not yet). */
+const typeIndexOf = new Int8Array(65536).fill(-1);
+function typeIndex(qtype: number): number {
+  const t = qtype & 0xffff;
+  let i = typeIndexOf[t]!;
+  if (i < 0) {
+    i = TYPE_LABELS.indexOf(typeToString(t));
+    if (i < 0) i = OTHER_TYPE;
+    typeIndexOf[t] = i;
+  }
+  return i;
+}
+/** Header rcodes are 4 bits; index 16 counts queries given no response. */
+const RCODE_SLOTS = 17;
+const DROPPED_SLOT = 16;
+const rcodeLabel = (i: number) => (i === DROPPED_SLOT ? 'DROPPED' : rcodeToString(i));
 const TOP_MAX_KEYS = 5000;
+
+/** Counts of one (transport, view, zone): plain numbers, turned into metrics when scraped. */
+class Row implements LabelledCounts {
+  readonly queries = new Float64Array(TYPE_LABELS.length);
+  readonly responses = new Float64Array(RCODE_SLOTS);
+  constructor(readonly transport: string, readonly view: string, readonly zone: string) {}
+  *types(): Iterable<[string, number]> {
+    for (let i = 0; i < this.queries.length; i++) if (this.queries[i]! > 0) yield [TYPE_LABELS[i]!, this.queries[i]!];
+  }
+  *rcodes(): Iterable<[string, number]> {
+    for (let i = 0; i < DROPPED_SLOT; i++) if (this.responses[i]! > 0) yield [rcodeLabel(i), this.responses[i]!];
+  }
+}
+
+class TransportRow implements TransportCounts {
+  readonly buckets = new Float64Array(LATENCY_BUCKETS.length + 1);
+  latencySum = 0;
+  latencyCount = 0;
+  truncated = 0;
+  dropped = 0;
+  rateLimited = 0;
+  constructor(readonly transport: string) {}
+}
 
 /**
  * The monitor: metrics, live stats, the query log and the detector behind one `observe` call
@@ -68,9 +108,12 @@ export class Monitor {
   private cacheSize?: () => number;
 
   private total = 0;
-  private readonly rcodes = new Map<string, number>();
-  private readonly transports = new Map<string, number>();
-  private readonly types = new Map<string, number>();
+  /** transport -> view -> zone -> counts; `lastRow` short-cuts the common repeat. */
+  private readonly rows = new Map<string, Map<string, Map<string, Row>>>();
+  private readonly allRows: Row[] = [];
+  private lastRow: Row | undefined;
+  private readonly transportRows = new Map<string, TransportRow>();
+  private lastTransport: TransportRow | undefined;
   private hits = 0;
   private misses = 0;
   private limited = 0;
@@ -86,9 +129,6 @@ export class Monitor {
   private clientsPrev = new Map<string, number>();
   private domainsNow = new Map<string, number>();
   private domainsPrev = new Map<string, number>();
-  private readonly queryChildren = new Map<string, { inc(): void }>();
-  private readonly responseChildren = new Map<string, { inc(): void }>();
-  private readonly latencyChildren = new Map<string, { observe(v: number): void }>();
 
   constructor(opts: MonitorOptions = {}) {
     const mc = monitorSchema.parse(opts.monitor ?? {});
@@ -106,6 +146,13 @@ export class Monitor {
       defaultMetrics: opts.defaultMetrics,
       cacheSize: () => this.cacheSize?.() ?? 0,
       activeAlerts: () => this.alertCounts(),
+      counts: {
+        rows: () => this.allRows,
+        transports: () => this.transportRows.values(),
+        cacheHits: () => this.hits,
+        cacheMisses: () => this.misses,
+        queryLogLines: () => this.queryLog.written,
+      },
     });
     this.metrics = this.m.registry;
     this.detector = new Detector({
@@ -128,38 +175,40 @@ export class Monitor {
     if (opts.monitor) this.top = monitorSchema.parse(opts.monitor).top;
   }
 
-  /** Called once per query by the finalize phase. Synchronous, allocation-light. */
+  /**
+   * Called once per query by the finalize phase. Synchronous and allocation-free apart from the
+   * detector: plain counters here, turned into Prometheus metrics only when scraped.
+   */
   observe(e: QueryEvent): void {
     this.total++;
     const transport = e.transport;
     const view = e.view ?? '';
     const zone = e.zone ?? '';
-    let typeName = typeToString(e.qtype);
-    if (!LABELLED_TYPES.has(typeName)) typeName = 'OTHER';
-    const rcode = e.flags.dropped ? 'DROPPED' : rcodeToString(e.rcode);
-
-    const qk = transport + '\0' + typeName + '\0' + view + '\0' + zone;
-    let qc = this.queryChildren.get(qk);
-    if (!qc) this.queryChildren.set(qk, (qc = this.m.queries.labels(transport, typeName, view, zone)));
-    qc.inc();
-    if (!e.flags.dropped) {
-      const rk = transport + '\0' + rcode + '\0' + view + '\0' + zone;
-      let rc = this.responseChildren.get(rk);
-      if (!rc) this.responseChildren.set(rk, (rc = this.m.responses.labels(transport, rcode, view, zone)));
-      rc.inc();
-      let lc = this.latencyChildren.get(transport);
-      if (!lc) this.latencyChildren.set(transport, (lc = this.m.latency.labels(transport)));
-      lc.observe(e.latencyMs / 1000);
+    const dropped = e.flags.dropped;
+    let row = this.lastRow;
+    if (row === undefined || row.transport !== transport || row.view !== view || row.zone !== zone) row = this.lastRow = this.rowFor(transport, view, zone);
+    row.queries[typeIndex(e.qtype)]!++;
+    row.responses[dropped ? DROPPED_SLOT : e.rcode & 15]!++;
+    let tr = this.lastTransport;
+    if (tr === undefined || tr.transport !== transport) {
+      tr = this.transportRows.get(transport);
+      if (!tr) this.transportRows.set(transport, (tr = new TransportRow(transport)));
+      this.lastTransport = tr;
     }
-    bump(this.rcodes, rcode);
-    bump(this.transports, transport);
-    bump(this.types, typeName);
-    if (e.flags.tc) { this.truncated++; this.m.truncated.inc({ transport }); }
-    if (e.flags.dropped) { this.dropped++; this.m.dropped.inc({ transport }); }
-    if (e.flags.rateLimited) { this.limited++; this.m.rateLimited.inc({ transport }); }
-    const recursive = e.recursive ?? (e.zone === undefined && !e.flags.dropped && !e.flags.rateLimited && e.rcode !== Rcode.REFUSED);
-    if (e.flags.cached) { this.hits++; this.m.cacheHits.inc(); }
-    else if (recursive) { this.misses++; this.m.cacheMisses.inc(); }
+    if (!dropped) {
+      const s = e.latencyMs / 1000;
+      let i = 0;
+      while (i < LATENCY_BUCKETS.length && s > LATENCY_BUCKETS[i]!) i++;
+      tr.buckets[i]!++;
+      tr.latencySum += s;
+      tr.latencyCount++;
+    }
+    if (e.flags.tc) { this.truncated++; tr.truncated++; }
+    if (dropped) { this.dropped++; tr.dropped++; }
+    if (e.flags.rateLimited) { this.limited++; tr.rateLimited++; }
+    const recursive = e.recursive ?? (e.zone === undefined && !dropped && !e.flags.rateLimited && e.rcode !== Rcode.REFUSED);
+    if (e.flags.cached) this.hits++;
+    else if (recursive) this.misses++;
 
     const sec = Math.floor(e.time / 1000);
     const si = sec % 60;
@@ -178,8 +227,21 @@ export class Monitor {
     const qn = typeof e.qname === 'string' ? e.qname.toLowerCase() : e.qname.key;
     if (this.domainsNow.size < TOP_MAX_KEYS || this.domainsNow.has(qn)) bump(this.domainsNow, qn);
 
-    if (this.queryLog.write(e)) this.m.queryLogLines.inc();
+    this.queryLog.write(e);
     this.detector.observe(e);
+  }
+
+  private rowFor(transport: string, view: string, zone: string): Row {
+    let byView = this.rows.get(transport);
+    if (!byView) this.rows.set(transport, (byView = new Map()));
+    let byZone = byView.get(view);
+    if (!byZone) byView.set(view, (byZone = new Map()));
+    let row = byZone.get(zone);
+    if (!row) {
+      byZone.set(zone, (row = new Row(transport, view, zone)));
+      this.allRows.push(row);
+    }
+    return row;
   }
 
   /** Asked before answering: undefined, or throttle/block with the EDE to answer with. */
@@ -231,9 +293,7 @@ export class Monitor {
       queries: this.total,
       qps,
       qpsSeries: series,
-      rcodes: Object.fromEntries(this.rcodes),
-      transports: Object.fromEntries(this.transports),
-      types: Object.fromEntries(this.types),
+      ...this.labelTotals(),
       cache: { hits: this.hits, misses: this.misses, hitRatio: this.hits + this.misses === 0 ? 0 : this.hits / (this.hits + this.misses), ...(entries !== undefined ? { entries } : {}) },
       rateLimited: this.limited,
       dropped: this.dropped,
@@ -245,6 +305,23 @@ export class Monitor {
       alerts: { active: Object.values(byType).reduce((a, b) => a + b, 0), byType },
       queryLog: { mode: this.queryLog.currentMode, lines: this.queryLog.written },
     };
+  }
+
+  /** Queries by rcode (DROPPED included), transport and type label, summed over the rows. */
+  private labelTotals(): { rcodes: Record<string, number>; transports: Record<string, number>; types: Record<string, number> } {
+    const rcodes: Record<string, number> = {};
+    const transports: Record<string, number> = {};
+    const types: Record<string, number> = {};
+    for (const r of this.allRows) {
+      for (let i = 0; i < RCODE_SLOTS; i++) if (r.responses[i]! > 0) rcodes[rcodeLabel(i)] = (rcodes[rcodeLabel(i)] ?? 0) + r.responses[i]!;
+      for (let i = 0; i < TYPE_LABELS.length; i++) {
+        const n = r.queries[i]!;
+        if (n === 0) continue;
+        types[TYPE_LABELS[i]!] = (types[TYPE_LABELS[i]!] ?? 0) + n;
+        transports[r.transport] = (transports[r.transport] ?? 0) + n;
+      }
+    }
+    return { rcodes, transports, types };
   }
 
   private alertCounts(): Record<string, number> {
