@@ -243,7 +243,8 @@ export async function statusCommand(zone: Name, o: StatusOptions, out: Out = std
     return 1;
   }
   const r = setup.rollover;
-  out.stdout.write(`zone ${zoneLabel(zone)}: ${keys.length} keys in ${setup.dir}; zsk-lifetime ${r.zskLifetime || 'never'}, ksk-lifetime ${r.kskLifetime || 'never'}\n`);
+  const life = (v: number): string => (!v ? 'never' : v % 86400 === 0 ? `${v / 86400}d` : v % 3600 === 0 ? `${v / 3600}h` : `${v}s`);
+  out.stdout.write(`zone ${zoneLabel(zone)}: ${keys.length} keys in ${setup.dir}; zsk-lifetime ${life(r.zskLifetime)}, ksk-lifetime ${life(r.kskLifetime)}\n`);
   // The zone's largest TTL is not known offline; the DNSKEY TTL stands in for the schedule shown.
   for (const line of describeKeys(keys, r, { dnskeyTtl: setup.dnskeyTtl, signatureLifetime: setup.signatureLifetime, maxZoneTtl: setup.dnskeyTtl }, now)) out.stdout.write(`${line}\n`);
   return 0;
