@@ -22,6 +22,10 @@ export interface RRset {
 
 const NO_RRSETS: RRset[] = [];
 
+/** ZoneNode keeps its flags below this bit and its canonical index above (fits 2^47 nodes). */
+const FLAG_SPAN = 32;
+const FLAG_MASK = FLAG_SPAN - 1;
+
 /** Bits of ZoneNode.flags, set by compile(). */
 export const NodeFlag = {
   /** The zone apex. */
@@ -40,6 +44,29 @@ export const NodeFlag = {
 } as const;
 
 /**
+ * The tree's RRset: owner and class are read from the first record (every record shares the
+ * node's Name), so each set stores five fields instead of seven.
+ */
+class ZoneRRset implements RRset {
+  additional: readonly RRset[] | undefined = undefined;
+  sigs: readonly ResourceRecord[] | undefined = undefined;
+
+  constructor(
+    readonly type: number,
+    readonly ttl: number,
+    public records: readonly ResourceRecord[],
+  ) {}
+
+  get name(): Name {
+    return this.records[0]!.name;
+  }
+
+  get class(): number {
+    return this.records[0]!.class;
+  }
+}
+
+/**
  * A node of the zone tree, one per name that owns data, plus one per empty non-terminal.
  * Kept small on purpose (one object and one small array per name) so a 1M-name zone fits.
  */
@@ -50,7 +77,8 @@ export class ZoneNode {
    * empty array rather than one each.
    */
   rrsets: RRset[] = NO_RRSETS;
-  flags = 0;
+  /** `flags` (low 5 bits) and `index + 1` (above them) in one number: one field less per node. */
+  private bits = 0;
   /** The node one label up (undefined at the apex). */
   parent: ZoneNode | undefined = undefined;
   /**
@@ -60,10 +88,25 @@ export class ZoneNode {
   above: ZoneNode | undefined = undefined;
   /** The `*` child of this node, the source of synthesis when this node is the closest encloser. */
   wild: ZoneNode | undefined = undefined;
-  /** Position in canonical order (RFC 4034 §6.1), for NSEC chains. */
-  index = -1;
-
   constructor(readonly name: Name) {}
+
+  /** NodeFlag bits, set by compile(). */
+  get flags(): number {
+    return this.bits & FLAG_MASK;
+  }
+
+  set flags(v: number) {
+    this.bits = (this.bits - (this.bits & FLAG_MASK)) + (v & FLAG_MASK);
+  }
+
+  /** Position in canonical order (RFC 4034 §6.1), for NSEC chains; -1 before compile(). */
+  get index(): number {
+    return Math.floor(this.bits / FLAG_SPAN) - 1;
+  }
+
+  set index(i: number) {
+    this.bits = (i + 1) * FLAG_SPAN + (this.bits & FLAG_MASK);
+  }
 
   get isEmptyNonTerminal(): boolean {
     return this.rrsets.length === 0;
@@ -316,7 +359,7 @@ export class ZoneBuilder {
     // Share one Name object per owner and one TTL per set: fewer objects and RFC 2181 §5.2.
     if (!set) {
       const first = rr.name === node.name ? rr : { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, data: rr.data };
-      set = { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, records: [first], additional: undefined, sigs: undefined };
+      set = new ZoneRRset(rr.type, rr.ttl, [first]);
       node.rrsets = insertSorted(node.rrsets, set);
       return true;
     }

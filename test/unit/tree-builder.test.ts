@@ -1,0 +1,76 @@
+// ZoneBuilder: the streaming form of buildZone. Same tree as buildZone, events for the records
+// it does not load as given, and nodes in canonical order (RFC 4034 §6.1) even for labels with
+// upper case, escapes and NUL octets (the order is a tree walk, checked against Name.compare).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Name, RRClass, RRType, recordToText, type ResourceRecord } from '../../src/wire/index.js';
+import { parseZoneText } from '../../src/zone/parser.js';
+import { buildZone, ZoneBuildError, ZoneBuilder, type RecordEvent } from '../../src/zone/zone.js';
+
+const origin = Name.parse('b.test.');
+const text = `$TTL 300
+@ SOA ns h 1 2 3 4 5
+@ NS ns
+ns A 192.0.2.1
+www A 192.0.2.2
+www A 192.0.2.2
+www 60 A 192.0.2.3
+a.b.c A 192.0.2.4
+other.example. A 192.0.2.5
+*.w TXT "wild"
+`;
+
+test('events: outside (skip), duplicate, ttl; count and the tree match buildZone', () => {
+  const records = parseZoneText(text, { origin });
+  const events: [RecordEvent, string, number][] = [];
+  const b = new ZoneBuilder(origin, { outside: 'skip', onRecord: (e, rr, ttl) => events.push([e, recordToText(rr), ttl]) });
+  const added = records.map((rr) => b.add(rr));
+  assert.deepEqual(added, [true, true, true, true, false, true, true, false, true]);
+  assert.deepEqual(events, [
+    ['duplicate', 'www.b.test.\t300\tIN\tA\t192.0.2.2', 300],
+    ['ttl', 'www.b.test.\t60\tIN\tA\t192.0.2.3', 300],
+    ['outside', 'other.example.\t300\tIN\tA\t192.0.2.5', 300],
+  ]);
+  assert.equal(b.count, 7);
+  const zone = b.finish();
+  const reference = buildZone(origin, records.filter((rr) => rr.name.isSubdomainOf(origin)));
+  const print = (z: typeof zone): string[] => [...z.records()].map((rr) => recordToText(rr));
+  assert.deepEqual(print(zone), print(reference));
+  assert.deepEqual(zone.nodes.map((n) => n.name.toString()), reference.nodes.map((n) => n.name.toString()));
+  assert.equal(zone.recordCount, reference.recordCount);
+  assert.ok(zone.getNode(Name.parse('b.c.b.test.'))?.isEmptyNonTerminal);
+  assert.equal(zone.getNode(Name.parse('w.b.test.'))?.wild?.name.toString(), '*.w.b.test.');
+  assert.throws(() => b.add(records[0]!), /after finish/);
+  assert.throws(() => b.finish(), /twice/);
+});
+
+test('by default an out-of-zone record throws, as buildZone does; no SOA throws at finish', () => {
+  const records = parseZoneText(text, { origin });
+  const b = new ZoneBuilder(origin);
+  assert.throws(() => { for (const rr of records) b.add(rr); }, ZoneBuildError);
+  const noSoa = new ZoneBuilder(origin);
+  noSoa.add(records[2]!);
+  assert.throws(() => noSoa.finish(), /no SOA/);
+});
+
+test('canonical order is Name.compare order for odd labels', (t) => {
+  let s = 11;
+  const r = (): number => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+  const alphabet = ['a', 'B', 'z', '\x00', '\x01', '*', '-', '\xff', 'A', '.', 'b'];
+  const records: ResourceRecord[] = [{ name: origin, type: RRType.SOA, class: RRClass.IN, ttl: 60, data: { mname: origin, rname: origin, serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 1 } }];
+  for (let i = 0; i < 600; i++) {
+    const labels: string[] = [];
+    const depth = 1 + Math.floor(r() * 3);
+    for (let d = 0; d < depth; d++) {
+      let l = '';
+      for (let k = 0, n = 1 + Math.floor(r() * 3); k < n; k++) l += alphabet[Math.floor(r() * alphabet.length)];
+      labels.push(l);
+    }
+    records.push({ name: origin.prepend(...labels), type: RRType.TXT, class: RRClass.IN, ttl: 60, data: { strings: [new Uint8Array([i & 255])] } });
+  }
+  const zone = buildZone(origin, records);
+  const sorted = [...zone.nodes].sort((a, b) => a.name.compare(b.name));
+  assert.deepEqual(zone.nodes.map((n) => n.name.key), sorted.map((n) => n.name.key));
+  zone.nodes.forEach((n, i) => assert.equal(n.index, i));
+  t.diagnostic(`${zone.nodeCount} nodes (empty non-terminals included) in canonical order`);
+});
