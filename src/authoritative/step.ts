@@ -1,6 +1,7 @@
 import type { Next, Reply, Request, Step } from '../transport/handler.js';
 import { encodeMessage, HEADER_SIZE, makeMessage, Opcode, Rcode, RRClass, RRType, type Message, type ResourceRecord, type TxtData } from '../wire/index.js';
-import { answerKey, lookup, type Answer, type LookupOptions } from './lookup.js';
+import { lookup, type Answer, type LookupOptions } from './lookup.js';
+import type { Zone } from '../zone/zone.js';
 import type { ZoneSet } from './zone-set.js';
 import { anyShortcut, lookupAnyPolicy, type AnyMode } from './any.js';
 
@@ -46,14 +47,20 @@ export class AuthoritativeStep implements Step {
   readonly phase = 'answer' as const;
 
   /**
-   * Encoded answers (no OPT) by answerKey(): zone version, lower-cased name, type, class, DO.
+   * Encoded answers (no OPT) by zone, then lower-cased name, then type and DO (the zone fixes
+   * the class; its serial is checked on every hit, so an in-place update empties its answers).
+   * Nested maps instead of one answerKey() string: building and hashing a fresh concatenated
+   * key per query was most of this step's self time.
    * A hit costs a copy and a patch of ID, RD, CD and the question's case, instead of a lookup
    * and an encode (DESIGN.md "How a query flows", as NSD and Knot precompute).
    */
-  private cache = new Map<string, Uint8Array>();
+  private cache = new Map<Zone, ZoneAnswers>();
+  /** Answers held across all zones (the bound is on this total). */
+  private cached = 0;
   /** The zone set the cache belongs to: a reload swaps the set and empties the cache. */
   private cacheZones: ZoneSet | undefined;
   private readonly cacheMax: number;
+  private readonly origins = new WeakMap<Zone, string>();
 
   constructor(
     private readonly getZones: () => ZoneSet,
@@ -65,7 +72,7 @@ export class AuthoritativeStep implements Step {
 
   /** Number of precompiled answers held now (for tests and metrics). */
   get cachedAnswers(): number {
-    return this.cache.size;
+    return this.cached;
   }
 
   async handle(req: Request, next: Next): Promise<Reply> {
@@ -82,7 +89,7 @@ export class AuthoritativeStep implements Step {
     const zones = this.getZones();
     const zone = zones.findForQuery(question.name, question.type, question.class);
     if (!zone) return next(req);
-    req.state.zone = zone.origin.toString();
+    req.state.zone = this.originText(zone);
     if (question.type === RRType.OPT || question.type === RRType.TSIG || question.type === RRType.TKEY) {
       return { message: response(q, Rcode.FORMERR, false), reason: 'formerr' };
     }
@@ -98,20 +105,53 @@ export class AuthoritativeStep implements Step {
     if (this.cacheMax <= 0) return { message: fromAnswer(q, lookup(zone, question.name, question.type, { ...this.opts.lookup, zones, do: dnssec })) };
     if (zones !== this.cacheZones) {
       this.cache = new Map();
+      this.cached = 0;
       this.cacheZones = zones;
     }
-    const key = answerKey(zone, question.name, question.type, dnssec);
-    let wire = this.cache.get(key);
+    const serial = zone.serial;
+    let answers = this.cache.get(zone);
+    if (answers === undefined || answers.serial !== serial) {
+      if (answers !== undefined) this.cached -= answers.count;
+      answers = { serial, count: 0, byName: new Map() };
+      this.cache.set(zone, answers);
+    }
+    const nameKey = question.name.key;
+    const slot = question.type * 2 + (dnssec ? 1 : 0);
+    let byType = answers.byName.get(nameKey);
+    let wire = byType?.get(slot);
     if (wire === undefined) {
       const msg = fromAnswer(q, lookup(zone, question.name, question.type, { ...this.opts.lookup, zones, do: dnssec }));
       wire = encodeMessage(msg);
       // Only answers whose question we can patch in place are kept (see patchAnswer).
       if (questionNameEnd(req.raw) !== questionNameEnd(wire)) return { message: msg };
-      if (this.cache.size >= this.cacheMax) this.cache.clear();
-      this.cache.set(key, wire);
+      if (this.cached >= this.cacheMax) {
+        // Emptied when full: a flood of random names cannot grow it without bound.
+        this.cache.clear();
+        this.cached = 0;
+        answers = { serial, count: 0, byName: new Map() };
+        this.cache.set(zone, answers);
+        byType = undefined;
+      }
+      if (byType === undefined) {
+        byType = new Map();
+        answers.byName.set(nameKey, byType);
+      }
+      byType.set(slot, wire);
+      answers.count++;
+      this.cached++;
     }
     const out = patchAnswer(wire, req.raw);
     return out ? { wire: out } : { message: fromAnswer(q, lookup(zone, question.name, question.type, { ...this.opts.lookup, zones, do: dnssec })) };
+  }
+
+  /** The zone's origin as text, remembered per zone: printing a Name walks its labels. */
+  private originText(zone: Zone): string {
+    let text = this.origins.get(zone);
+    if (text === undefined) {
+      text = zone.origin.toString();
+      this.origins.set(zone, text);
+    }
+    return text;
   }
 
   private identityAnswer(q: Message, which: keyof Identity): Message {
@@ -128,6 +168,14 @@ export class AuthoritativeStep implements Step {
     }
     return msg;
   }
+}
+
+/** One zone's precompiled answers, valid for one serial. */
+interface ZoneAnswers {
+  serial: number;
+  count: number;
+  /** Lower-cased name → (type × 2 + DO) → encoded answer. */
+  byName: Map<string, Map<number, Uint8Array>>;
 }
 
 /** The response skeleton: id, opcode, rd and cd copied; the question exactly as received. */
