@@ -116,16 +116,23 @@ export class ViewTable {
         const acl = queryAcl(zc, `${name ?? ''}/${zc.name}/allow-query`);
         if (acl) allowQuery.set(zoneOrigin(zc.name).key, acl);
       }
+      // Without views every zone the server serves is in the one implicit view, including zones
+      // that appear at run time (catalog members); explicit views list their zones.
       const zoneKeys = entries.map((e) => e.key);
+      const allServed = name === undefined && config.views === undefined;
       let cachedFor: ReadonlyMap<string, { readonly zone: Zone }> | undefined;
       let cachedSet = new ZoneSet([]);
       const zones = (): ZoneSet => {
         const served = ctx.served();
         if (served !== cachedFor) {
           const list: Zone[] = [];
-          for (const k of zoneKeys) {
-            const s = served.get(k);
-            if (s) list.push(s.zone);
+          if (allServed) {
+            for (const [k, s] of served) if (!k.includes('\0')) list.push(s.zone);
+          } else {
+            for (const k of zoneKeys) {
+              const s = served.get(k);
+              if (s) list.push(s.zone);
+            }
           }
           cachedSet = new ZoneSet(list);
           cachedFor = served;

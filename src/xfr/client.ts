@@ -78,9 +78,18 @@ function prepare(msg: Message, key: TsigKey | undefined): Signed {
 function checkAnswer(raw: Uint8Array, key: TsigKey | undefined, requestMac: Uint8Array | undefined): void {
   if (!key) return;
   const v = verifyMessage(raw, (n) => (n.equals(key.name) ? key : undefined), { requestMac });
-  if (!v) throw new XfrClientError('answer is not signed');
+  if (!v) throw new XfrClientError('answer is not signed', answerRcode(raw));
   if (!v.ok) throw new XfrClientError(`answer TSIG does not verify: ${v.reason} (TSIG error ${v.tsig.error})`, Number(decodeMessage(raw).rcode));
   if (v.tsig.error !== 0) throw new XfrClientError(`TSIG error ${v.tsig.error} in the answer`);
+}
+
+/** The rcode of an answer we could not accept otherwise (undefined when it does not decode). */
+function answerRcode(raw: Uint8Array): number | undefined {
+  try {
+    return decodeMessage(raw).rcode;
+  } catch {
+    return undefined;
+  }
 }
 
 /** One exchange over UDP (connected socket, so ICMP unreachable fails fast). */

@@ -14,7 +14,7 @@ import { diffRecords, nextSerial, RecordStore, serialGreater } from './record-se
 import { CATALOG_VERSION, catalogRecords, readCatalog } from './catalog.js';
 import { applyUpdate, netChanges, type UpdateResult } from './update.js';
 import { makeTsigKey, type TsigKey } from './tsig.js';
-import { parseRemote, querySoa, sendNotify, transferIn, type Remote, type TransferOutcome } from './client.js';
+import { parseRemote, querySoa, sendNotify, transferIn, XfrClientError, type Remote, type TransferOutcome } from './client.js';
 import { XfrStep } from './step.js';
 
 /**
@@ -920,9 +920,9 @@ export class ManagedZone {
     if (this.svc.stopped) return;
     for (const p of this.primaries) {
       try {
-        const theirs = await querySoa(p, this.origin);
+        const theirs = await this.primarySoa(p);
         const ours = this.zone;
-        if (!ours || serialGreater(theirs.data.serial, ours.serial)) await this.pull(p);
+        if (!ours || !theirs || serialGreater(theirs.data.serial, ours.serial)) await this.pull(p);
         this.lastRefresh = Date.now();
         const soa = this.zone!.soa.data;
         if (this.expired) {
@@ -939,6 +939,23 @@ export class ManagedZone {
     }
     this.checkExpire();
     this.scheduleRefresh(this.zone?.soa.data.retry ?? 10);
+  }
+
+  /**
+   * The primary's SOA, or undefined when it refuses SOA queries but may still transfer: Knot
+   * serves the catalog zones it generates only by AXFR/IXFR, so a REFUSED SOA check falls back
+   * to the transfer itself (an IXFR from our serial costs one SOA when nothing changed).
+   */
+  private async primarySoa(p: Remote): Promise<ResourceRecord<SoaData> | undefined> {
+    try {
+      return await querySoa(p, this.origin);
+    } catch (e) {
+      if (e instanceof XfrClientError && e.rcode === Rcode.REFUSED) {
+        this.log.info({ zone: this.name, primary: p.text }, 'SOA query refused; checking with a transfer');
+        return undefined;
+      }
+      throw e;
+    }
   }
 
   private async pull(p: Remote): Promise<void> {
