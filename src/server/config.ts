@@ -183,6 +183,7 @@ const resolverSchema = z
         'serve-stale': z.boolean().optional().describe('RFC 8767 serve-stale when upstreams fail (default true).'),
         prefetch: z.boolean().optional().describe('Refresh popular entries before they expire (default true).'),
         'bogus-ttl': z.number().int().min(0).optional().describe('Seconds bogus answers are remembered (default 60).'),
+        'stale-client-timeout': z.number().int().min(0).optional().describe('RFC 8767: milliseconds after which an expired cached answer is sent while the resolution goes on (default 1800).'),
       })
       .optional()
       .describe('Resolver cache.'),
@@ -199,6 +200,9 @@ const resolverSchema = z
       })
       .optional()
       .describe('Work limits per client question (NXNS, KeyTrap).'),
+    'prime-root': z.boolean().optional().describe('RFC 8109 priming: ask the root NS set before iterating from the hints (default true).'),
+    'aggressive-nsec': z.boolean().optional().describe('RFC 8198: answer NXDOMAIN/NODATA from validated cached NSEC/NSEC3 (default true).'),
+    'nxdomain-cut': z.boolean().optional().describe('RFC 8020: a cached NXDOMAIN also answers every name below it (default true).'),
     dnssec: z.enum(['validate', 'off']).default('validate').describe('DNSSEC validation.'),
     'trust-anchors': z.string().optional().describe('DS or DNSKEY records in zone-file syntax. Absent: the root\'s.'),
     'negative-trust-anchors': z
