@@ -47,15 +47,16 @@ export class AuthoritativeStep implements Step {
   readonly phase = 'answer' as const;
 
   /**
-   * Encoded answers (no OPT) by zone, then lower-cased name, then type and DO (the zone fixes
-   * the class; its serial is checked on every hit, so an in-place update empties its answers).
-   * Nested maps instead of one answerKey() string: building and hashing a fresh concatenated
-   * key per query was most of this step's self time.
-   * A hit costs a copy and a patch of ID, RD, CD and the question's case, instead of a lookup
-   * and an encode (DESIGN.md "How a query flows", as NSD and Knot precompute).
+   * Encoded answers (no OPT), first by class and whether the question is DS (DS at an apex
+   * belongs to the parent zone), then by lower-cased name; each name's entry remembers its zone
+   * and holds the answers by type × 2 + DO. A hit costs a copy and a patch of ID, RD, CD and the
+   * question's case, instead of a lookup and an encode (DESIGN.md "How a query flows", as NSD
+   * and Knot precompute). Keyed by the name first so a hit skips the zone search too (one
+   * string hash, against one per ancestor name and one for a concatenated key before). The
+   * zone's serial is checked on every hit, so an in-place update empties that name's answers.
    */
-  private cache = new Map<Zone, ZoneAnswers>();
-  /** Answers held across all zones (the bound is on this total). */
+  private cache = new Map<number, Map<string, NameAnswers>>();
+  /** Answers held (the bound is on this total). */
   private cached = 0;
   /** The zone set the cache belongs to: a reload swaps the set and empties the cache. */
   private cacheZones: ZoneSet | undefined;
@@ -87,9 +88,17 @@ export class AuthoritativeStep implements Step {
     if (question.type === RRType.AXFR || question.type === RRType.IXFR) return next(req);
     // Read the zone set once: a reload swapping it mid-request cannot mix two versions.
     const zones = this.getZones();
-    const zone = zones.findForQuery(question.name, question.type, question.class);
+    if (zones !== this.cacheZones) {
+      this.cache = new Map();
+      this.cached = 0;
+      this.cacheZones = zones;
+    }
+    const nameKey = questionKey(req.raw, question.name);
+    const group = question.class * 2 + (question.type === RRType.DS ? 1 : 0);
+    let entry = this.cacheMax > 0 ? this.cache.get(group)?.get(nameKey) : undefined;
+    const zone = entry !== undefined ? entry.zone : zones.findForQuery(question.name, question.type, question.class);
     if (!zone) return next(req);
-    req.state.zone = this.originText(zone);
+    req.state.zone = entry !== undefined ? entry.originText : this.originText(zone);
     if (question.type === RRType.OPT || question.type === RRType.TSIG || question.type === RRType.TKEY) {
       return { message: response(q, Rcode.FORMERR, false), reason: 'formerr' };
     }
@@ -103,22 +112,15 @@ export class AuthoritativeStep implements Step {
     }
     const dnssec = q.edns?.do === true;
     if (this.cacheMax <= 0) return { message: fromAnswer(q, lookup(zone, question.name, question.type, { ...this.opts.lookup, zones, do: dnssec })) };
-    if (zones !== this.cacheZones) {
-      this.cache = new Map();
-      this.cached = 0;
-      this.cacheZones = zones;
-    }
     const serial = zone.serial;
-    let answers = this.cache.get(zone);
-    if (answers === undefined || answers.serial !== serial) {
-      if (answers !== undefined) this.cached -= answers.count;
-      answers = { serial, count: 0, byName: new Map() };
-      this.cache.set(zone, answers);
+    if (entry !== undefined && entry.serial !== serial) {
+      // Updated in place since these answers were built.
+      this.cached -= entry.byType.size;
+      entry.byType.clear();
+      entry.serial = serial;
     }
-    const nameKey = question.name.key;
     const slot = question.type * 2 + (dnssec ? 1 : 0);
-    let byType = answers.byName.get(nameKey);
-    let wire = byType?.get(slot);
+    let wire = entry?.byType.get(slot);
     if (wire === undefined) {
       const msg = fromAnswer(q, lookup(zone, question.name, question.type, { ...this.opts.lookup, zones, do: dnssec }));
       wire = encodeMessage(msg);
@@ -128,16 +130,15 @@ export class AuthoritativeStep implements Step {
         // Emptied when full: a flood of random names cannot grow it without bound.
         this.cache.clear();
         this.cached = 0;
-        answers = { serial, count: 0, byName: new Map() };
-        this.cache.set(zone, answers);
-        byType = undefined;
+        entry = undefined;
       }
-      if (byType === undefined) {
-        byType = new Map();
-        answers.byName.set(nameKey, byType);
+      if (entry === undefined) {
+        entry = { zone, originText: this.originText(zone), serial, byType: new Map() };
+        let names = this.cache.get(group);
+        if (names === undefined) this.cache.set(group, (names = new Map()));
+        names.set(nameKey, entry);
       }
-      byType.set(slot, wire);
-      answers.count++;
+      entry.byType.set(slot, wire);
       this.cached++;
     }
     const out = patchAnswer(wire, req.raw);
@@ -170,12 +171,13 @@ export class AuthoritativeStep implements Step {
   }
 }
 
-/** One zone's precompiled answers, valid for one serial. */
-interface ZoneAnswers {
+/** One name's precompiled answers, valid for one serial of its zone. */
+interface NameAnswers {
+  readonly zone: Zone;
+  readonly originText: string;
   serial: number;
-  count: number;
-  /** Lower-cased name → (type × 2 + DO) → encoded answer. */
-  byName: Map<string, Map<number, Uint8Array>>;
+  /** type × 2 + DO → encoded answer. */
+  readonly byType: Map<number, Uint8Array>;
 }
 
 /** The response skeleton: id, opcode, rd and cd copied; the question exactly as received. */
@@ -190,6 +192,27 @@ export function fromAnswer(q: Message, a: Answer): Message {
   msg.authority = a.authority.slice();
   msg.additional = a.additional.slice();
   return msg;
+}
+
+/** Scratch space for questionKey (a name is at most 255 octets). */
+const keyScratch = Buffer.alloc(256);
+
+/**
+ * The cache key of the question's name: its wire bytes, ASCII-folded to lower case, as a
+ * latin1 string, read straight from the query (one small string, where Name.key joins the
+ * escaped labels). Falls back to `name.key` for a compressed question name; the two kinds of
+ * key cannot collide, since a wire key ends with a zero octet and a text key with a dot.
+ */
+export function questionKey(raw: Uint8Array, name: { readonly key: string }): string {
+  const end = questionNameEnd(raw);
+  const n = end - HEADER_SIZE;
+  if (end < 0 || n > keyScratch.length) return name.key;
+  for (let i = 0; i < n; i++) {
+    const c = raw[HEADER_SIZE + i]!;
+    // Label lengths are at most 63, below 'A', so only letters change.
+    keyScratch[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+  }
+  return keyScratch.toString('latin1', 0, n);
 }
 
 /**

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { decodeMessage, encodeMessage, EdnsOptionCode, Name, recordToText, RRType, typeFromString, type Message } from '../../src/wire/index.js';
 import { buildZone } from '../../src/zone/zone.js';
 import { ZoneSet } from '../../src/authoritative/zone-set.js';
-import { AuthoritativeStep, patchAnswer, questionNameEnd } from '../../src/authoritative/step.js';
+import { AuthoritativeStep, patchAnswer, questionKey, questionNameEnd } from '../../src/authoritative/step.js';
 import { recordsFromText } from '../../src/authoritative/dns-case.js';
 import { FrontStep } from '../../src/server/front.js';
 import { composePipeline } from '../../src/server/pipeline.js';
@@ -159,4 +159,32 @@ test('patchAnswer copies ID, RD, CD and the question bytes; refuses names that d
   assert.equal(decodeMessage(answer).id, 1);
   assert.equal(patchAnswer(answer, encodeQuery(1, 'other.example.', 1, false)), undefined);
   assert.equal(questionNameEnd(Uint8Array.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0])), -1, 'a pointer is not patched');
+});
+
+test('questionKey folds case, tells names apart, and falls back to Name.key for a compressed name', () => {
+  const names = ['h0.bench.test.', 'H0.Bench.TEST.', 'h1.bench.test.', 'h0.bench.tesu.', 'a.b.c.d.e.', '.'];
+  const keys = names.map((n) => questionKey(encodeQuery(1, n, RRType.A, false), Name.parse(n)));
+  assert.equal(keys[0], keys[1], 'case folded');
+  assert.equal(new Set(keys).size, names.length - 1, `distinct otherwise: ${JSON.stringify(keys)}`);
+  // A question name that is only a compression pointer cannot be keyed from the wire.
+  const raw = Uint8Array.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1]);
+  assert.equal(questionKey(raw, Name.parse('X.Example.')), Name.parse('X.Example.').key);
+});
+
+test('DS at a child apex comes from the parent zone, other types from the child, with answers cached', async () => {
+  const parent = Name.parse('test.');
+  const child = Name.parse(ORIGIN);
+  const zs = new ZoneSet([
+    buildZone(parent, recordsFromText(parent, `@ SOA ns1 hostmaster 7 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.9\nbench NS ns1.bench\nbench DS 12345 13 2 ${'ab'.repeat(32)}\nns1.bench A 192.0.2.1\n`)),
+    buildZone(child, recordsFromText(child, zoneText(5))),
+  ]);
+  const { h, step } = pipeline(() => zs);
+  for (let round = 0; round < 2; round++) {
+    const ds = decodeMessage(await ask(h, encodeQuery(round, 'Bench.Test.', RRType.DS, false)));
+    assert.deepEqual(ds.answer.map((r) => r.type), [RRType.DS], `round ${round}: DS from the parent`);
+    assert.equal(ds.aa, true);
+    const soa = decodeMessage(await ask(h, encodeQuery(round, ORIGIN, RRType.SOA, false)));
+    assert.equal((soa.answer[0]!.data as { serial: number }).serial, 1, `round ${round}: SOA from the child`);
+  }
+  assert.equal(step.cachedAnswers, 2);
 });
