@@ -1,5 +1,5 @@
 import type { Next, Reply, Request, Step } from '../transport/handler.js';
-import { encodeMessage, HEADER_SIZE, makeMessage, Opcode, Rcode, RRClass, RRType, type Message, type ResourceRecord, type TxtData } from '../wire/index.js';
+import { encodeMessage, HEADER_SIZE, makeMessage, Opcode, Rcode, RRClass, RRType, type Message, type Question, type ResourceRecord, type TxtData } from '../wire/index.js';
 import { lookup, type Answer, type LookupOptions } from './lookup.js';
 import type { Zone } from '../zone/zone.js';
 import type { ZoneSet } from './zone-set.js';
@@ -47,17 +47,14 @@ export class AuthoritativeStep implements Step {
   readonly phase = 'answer' as const;
 
   /**
-   * Encoded answers (no OPT), first by class and whether the question is DS (DS at an apex
-   * belongs to the parent zone), then by lower-cased name; each name's entry remembers its zone
-   * and holds the answers by type × 2 + DO. A hit costs a copy and a patch of ID, RD, CD and the
+   * Encoded answers (no OPT) by questionKey(): the question's name (lower-cased), type and class
+   * as in the query's bytes, and DO. Each entry remembers its zone, so a hit skips the zone
+   * search too. A hit costs one string hash and a copy and a patch of ID, RD, CD and the
    * question's case, instead of a lookup and an encode (DESIGN.md "How a query flows", as NSD
-   * and Knot precompute). Keyed by the name first so a hit skips the zone search too (one
-   * string hash, against one per ancestor name and one for a concatenated key before). The
-   * zone's serial is checked on every hit, so an in-place update empties that name's answers.
+   * and Knot precompute). The zone's serial is checked on every hit, so an in-place update
+   * rebuilds the answer.
    */
-  private cache = new Map<number, Map<string, NameAnswers>>();
-  /** Answers held (the bound is on this total). */
-  private cached = 0;
+  private cache = new Map<string, CachedAnswer>();
   /** The zone set the cache belongs to: a reload swaps the set and empties the cache. */
   private cacheZones: ZoneSet | undefined;
   private readonly cacheMax: number;
@@ -73,7 +70,7 @@ export class AuthoritativeStep implements Step {
 
   /** Number of precompiled answers held now (for tests and metrics). */
   get cachedAnswers(): number {
-    return this.cached;
+    return this.cache.size;
   }
 
   async handle(req: Request, next: Next): Promise<Reply> {
@@ -90,15 +87,14 @@ export class AuthoritativeStep implements Step {
     const zones = this.getZones();
     if (zones !== this.cacheZones) {
       this.cache = new Map();
-      this.cached = 0;
       this.cacheZones = zones;
     }
-    const nameKey = questionKey(req.raw, question.name);
-    const group = question.class * 2 + (question.type === RRType.DS ? 1 : 0);
-    let entry = this.cacheMax > 0 ? this.cache.get(group)?.get(nameKey) : undefined;
-    const zone = entry !== undefined ? entry.zone : zones.findForQuery(question.name, question.type, question.class);
+    const dnssec = q.edns?.do === true;
+    const key = this.cacheMax > 0 ? questionKey(req.raw, question, dnssec) : '';
+    const hit = this.cacheMax > 0 ? this.cache.get(key) : undefined;
+    const zone = hit !== undefined ? hit.zone : zones.findForQuery(question.name, question.type, question.class);
     if (!zone) return next(req);
-    req.state.zone = entry !== undefined ? entry.originText : this.originText(zone);
+    req.state.zone = hit !== undefined ? hit.originText : this.originText(zone);
     if (question.type === RRType.OPT || question.type === RRType.TSIG || question.type === RRType.TKEY) {
       return { message: response(q, Rcode.FORMERR, false), reason: 'formerr' };
     }
@@ -110,36 +106,19 @@ export class AuthoritativeStep implements Step {
       const shortcut = anyShortcut(req, this.opts.anyPolicy);
       if (shortcut) return shortcut;
     }
-    const dnssec = q.edns?.do === true;
     if (this.cacheMax <= 0) return { message: fromAnswer(q, lookup(zone, question.name, question.type, { ...this.opts.lookup, zones, do: dnssec })) };
     const serial = zone.serial;
-    if (entry !== undefined && entry.serial !== serial) {
-      // Updated in place since these answers were built.
-      this.cached -= entry.byType.size;
-      entry.byType.clear();
-      entry.serial = serial;
-    }
-    const slot = question.type * 2 + (dnssec ? 1 : 0);
-    let wire = entry?.byType.get(slot);
-    if (wire === undefined) {
+    let wire: Uint8Array;
+    // A hit built before an in-place update of its zone is rebuilt.
+    if (hit !== undefined && hit.serial === serial) wire = hit.wire;
+    else {
       const msg = fromAnswer(q, lookup(zone, question.name, question.type, { ...this.opts.lookup, zones, do: dnssec }));
       wire = encodeMessage(msg);
       // Only answers whose question we can patch in place are kept (see patchAnswer).
       if (questionNameEnd(req.raw) !== questionNameEnd(wire)) return { message: msg };
-      if (this.cached >= this.cacheMax) {
-        // Emptied when full: a flood of random names cannot grow it without bound.
-        this.cache.clear();
-        this.cached = 0;
-        entry = undefined;
-      }
-      if (entry === undefined) {
-        entry = { zone, originText: this.originText(zone), serial, byType: new Map() };
-        let names = this.cache.get(group);
-        if (names === undefined) this.cache.set(group, (names = new Map()));
-        names.set(nameKey, entry);
-      }
-      entry.byType.set(slot, wire);
-      this.cached++;
+      // Emptied when full: a flood of random names cannot grow it without bound.
+      if (hit === undefined && this.cache.size >= this.cacheMax) this.cache.clear();
+      this.cache.set(key, { zone, originText: this.originText(zone), serial, wire });
     }
     const out = patchAnswer(wire, req.raw);
     return out ? { wire: out } : { message: fromAnswer(q, lookup(zone, question.name, question.type, { ...this.opts.lookup, zones, do: dnssec })) };
@@ -171,13 +150,12 @@ export class AuthoritativeStep implements Step {
   }
 }
 
-/** One name's precompiled answers, valid for one serial of its zone. */
-interface NameAnswers {
+/** One precompiled answer, valid for one serial of its zone. */
+interface CachedAnswer {
   readonly zone: Zone;
   readonly originText: string;
-  serial: number;
-  /** type × 2 + DO → encoded answer. */
-  readonly byType: Map<number, Uint8Array>;
+  readonly serial: number;
+  readonly wire: Uint8Array;
 }
 
 /** The response skeleton: id, opcode, rd and cd copied; the question exactly as received. */
@@ -194,25 +172,31 @@ export function fromAnswer(q: Message, a: Answer): Message {
   return msg;
 }
 
-/** Scratch space for questionKey (a name is at most 255 octets). */
-const keyScratch = Buffer.alloc(256);
+/** Scratch space for questionKey: a name of at most 255 octets, type, class and DO. */
+const keyScratch = Buffer.alloc(256 + 5);
 
 /**
- * The cache key of the question's name: its wire bytes, ASCII-folded to lower case, as a
- * latin1 string, read straight from the query (one small string, where Name.key joins the
- * escaped labels). Falls back to `name.key` for a compressed question name; the two kinds of
- * key cannot collide, since a wire key ends with a zero octet and a text key with a dot.
+ * The cache key of a question: the name's wire bytes ASCII-folded to lower case, then the
+ * type and class bytes and the DO bit, as one latin1 string read straight from the query (one
+ * small string and one hash, where Name.key joins the escaped labels). A compressed question
+ * name falls back to a text key starting with '~', which no wire key can (a wire key starts
+ * with a label length, at most 63).
  */
-export function questionKey(raw: Uint8Array, name: { readonly key: string }): string {
+export function questionKey(raw: Uint8Array, question: Question, dnssec: boolean): string {
   const end = questionNameEnd(raw);
   const n = end - HEADER_SIZE;
-  if (end < 0 || n > keyScratch.length) return name.key;
+  if (end < 0 || n > 255 || end + 4 > raw.length) return `~${question.name.key}|${question.type}|${question.class}|${dnssec ? 1 : 0}`;
   for (let i = 0; i < n; i++) {
     const c = raw[HEADER_SIZE + i]!;
     // Label lengths are at most 63, below 'A', so only letters change.
     keyScratch[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
   }
-  return keyScratch.toString('latin1', 0, n);
+  keyScratch[n] = raw[end]!;
+  keyScratch[n + 1] = raw[end + 1]!;
+  keyScratch[n + 2] = raw[end + 2]!;
+  keyScratch[n + 3] = raw[end + 3]!;
+  keyScratch[n + 4] = dnssec ? 1 : 0;
+  return keyScratch.toString('latin1', 0, n + 5);
 }
 
 /**

@@ -161,14 +161,20 @@ test('patchAnswer copies ID, RD, CD and the question bytes; refuses names that d
   assert.equal(questionNameEnd(Uint8Array.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0])), -1, 'a pointer is not patched');
 });
 
-test('questionKey folds case, tells names apart, and falls back to Name.key for a compressed name', () => {
+test('questionKey folds case, tells names, types, classes and DO apart, and has a text fallback', () => {
+  const key = (raw: Uint8Array, dnssec = false) => questionKey(raw, decodeMessage(raw).question[0]!, dnssec);
   const names = ['h0.bench.test.', 'H0.Bench.TEST.', 'h1.bench.test.', 'h0.bench.tesu.', 'a.b.c.d.e.', '.'];
-  const keys = names.map((n) => questionKey(encodeQuery(1, n, RRType.A, false), Name.parse(n)));
+  const keys = names.map((n) => key(encodeQuery(1, n, RRType.A, false)));
   assert.equal(keys[0], keys[1], 'case folded');
-  assert.equal(new Set(keys).size, names.length - 1, `distinct otherwise: ${JSON.stringify(keys)}`);
+  keys.push(key(encodeQuery(1, names[0]!, RRType.AAAA, false)), key(encodeQuery(1, names[0]!, RRType.A, false), true));
+  const ch = encodeQuery(1, names[0]!, RRType.A, false);
+  ch[ch.length - 1] = 3;
+  keys.push(key(ch));
+  assert.equal(new Set(keys).size, keys.length - 1, `distinct otherwise: ${JSON.stringify(keys)}`);
   // A question name that is only a compression pointer cannot be keyed from the wire.
   const raw = Uint8Array.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1]);
-  assert.equal(questionKey(raw, Name.parse('X.Example.')), Name.parse('X.Example.').key);
+  const question = { name: Name.parse('X.Example.'), type: RRType.A, class: 1 };
+  assert.equal(questionKey(raw, question, false), '~x.example.|1|1|0');
 });
 
 test('DS at a child apex comes from the parent zone, other types from the child, with answers cached', async () => {
