@@ -6,6 +6,19 @@ import { parseIPv4, parseIPv6 } from '../wire/index.js';
  * serves both families, and dual-stack sockets' "::ffff:192.0.2.1" equals "192.0.2.1".
  */
 export function addressBytes(address: string): Uint8Array | undefined {
+  // Several steps ask for the same client's bytes in one query (view ACL, recursion ACL, rate
+  // limit, cookies): the last answer is kept. Callers only read the result; it is shared.
+  if (address === lastAddress) return lastBytes;
+  const bytes = parseAddressBytes(address);
+  lastAddress = address;
+  lastBytes = bytes;
+  return bytes;
+}
+
+let lastAddress: string | undefined;
+let lastBytes: Uint8Array | undefined;
+
+function parseAddressBytes(address: string): Uint8Array | undefined {
   const v = isIP(address);
   if (v === 4) {
     const b = parseIPv4(address)!;
