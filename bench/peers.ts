@@ -185,6 +185,11 @@ export interface PortcullisOptions {
   cli: string;
   /** Extra options for node itself (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /**
+   * YAML appended to the generated config (default: $PORTCULLIS_BENCH_CONFIG), e.g.
+   * `detection: {enabled: false}` to measure what a configured step costs.
+   */
+  extraConfig?: string;
 }
 
 export async function startAuth(which: AuthName, s: ServeSpec, p?: PortcullisOptions): Promise<Running> {
@@ -197,7 +202,8 @@ export async function startAuth(which: AuthName, s: ServeSpec, p?: PortcullisOpt
       if (!p) throw new Error('portcullis: options with the CLI path are required');
       writeFileSync(join(dir, 'portcullis.yaml'), [
         'listen:', `  - "${s.address}:${s.port}"`, `workers: ${p.workers ?? 1}`,
-        'zones:', `  - name: "${zone}"`, `    file: "${s.file}"`, '    allow-transfer: [127.0.0.0/8]', '',
+        'zones:', `  - name: "${zone}"`, `    file: "${s.file}"`, '    allow-transfer: [127.0.0.0/8]',
+        p.extraConfig ?? process.env.PORTCULLIS_BENCH_CONFIG ?? '', '',
       ].join('\n'));
       return launch({ ...base, command: process.execPath, args: [...(p.nodeArgs ?? []), p.cli, 'serve', '--config', join(dir, 'portcullis.yaml')] });
     }
