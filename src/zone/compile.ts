@@ -1,5 +1,5 @@
 import { Name, RRType, type ResourceRecord } from '../wire/index.js';
-import { NodeFlag, type RRset, type ZoneNode } from './zone.js';
+import { NodeFlag, type NodeTable, type RRset, type ZoneNode } from './zone.js';
 
 /**
  * Runs once per load, after every record is in the tree (DESIGN.md "Authoritative"): puts the
@@ -8,7 +8,7 @@ import { NodeFlag, type RRset, type ZoneNode } from './zone.js';
  * precomputes the additional-section targets (glue for NS, addresses for MX and SRV).
  * Returns the nodes in canonical order. Nothing here allocates per query later.
  */
-export function compile(origin: Name, byKey: Map<string, ZoneNode>): ZoneNode[] {
+export function compile(origin: Name, byKey: NodeTable): ZoneNode[] {
   const nodes = canonicalOrder(byKey);
   // Canonical order (RFC 4034 §6.1) puts every ancestor before its descendants, so one pass
   // in this order sees each parent finished before its children.
@@ -57,7 +57,7 @@ export function compile(origin: Name, byKey: Map<string, ZoneNode>): ZoneNode[] 
  * label each needs no per-node sort key (building reversed keys for a million nodes was most of
  * the compile time and its garbage); child lists are flat typed arrays indexed by `node.index`.
  */
-function canonicalOrder(byKey: Map<string, ZoneNode>): ZoneNode[] {
+function canonicalOrder(byKey: NodeTable): ZoneNode[] {
   const all = Array.from(byKey.values());
   const n = all.length;
   for (let i = 0; i < n; i++) all[i]!.index = i;
@@ -99,7 +99,7 @@ function canonicalOrder(byKey: Map<string, ZoneNode>): ZoneNode[] {
 }
 
 /** A/AAAA sets of the in-zone targets of an NS, MX or SRV set; `glue` admits occluded data. */
-function targetsOf(set: RRset, byKey: Map<string, ZoneNode>, glue: boolean): RRset[] | undefined {
+function targetsOf(set: RRset, byKey: NodeTable, glue: boolean): RRset[] | undefined {
   let out: RRset[] | undefined;
   for (const rr of set.records) {
     const target = targetName(rr);
@@ -119,7 +119,7 @@ function targetsOf(set: RRset, byKey: Map<string, ZoneNode>, glue: boolean): RRs
  * records of in-zone TargetNames (the owner itself when the target is "." in ServiceMode) and,
  * for AliasMode (priority 0), the target's own SVCB/HTTPS set. One level only, as PowerDNS.
  */
-function svcbTargetsOf(set: RRset, byKey: Map<string, ZoneNode>): RRset[] | undefined {
+function svcbTargetsOf(set: RRset, byKey: NodeTable): RRset[] | undefined {
   let out: RRset[] | undefined;
   const push = (s: RRset | undefined): void => {
     if (s && s !== set && !(out ??= []).includes(s)) out.push(s);
