@@ -90,7 +90,8 @@ export class AuthoritativeStep implements Step {
       this.cacheZones = zones;
     }
     const dnssec = q.edns?.do === true;
-    const key = this.cacheMax > 0 ? questionKey(req.raw, question, dnssec) : '';
+    const nameEnd = questionNameEnd(req.raw);
+    const key = this.cacheMax > 0 ? questionKey(req.raw, question, dnssec, nameEnd) : '';
     const hit = this.cacheMax > 0 ? this.cache.get(key) : undefined;
     const zone = hit !== undefined ? hit.zone : zones.findForQuery(question.name, question.type, question.class);
     if (!zone) return next(req);
@@ -108,20 +109,18 @@ export class AuthoritativeStep implements Step {
     }
     if (this.cacheMax <= 0) return { message: fromAnswer(q, lookup(zone, question.name, question.type, { ...this.opts.lookup, zones, do: dnssec })) };
     const serial = zone.serial;
-    let wire: Uint8Array;
-    // A hit built before an in-place update of its zone is rebuilt.
-    if (hit !== undefined && hit.serial === serial) wire = hit.wire;
-    else {
-      const msg = fromAnswer(q, lookup(zone, question.name, question.type, { ...this.opts.lookup, zones, do: dnssec }));
-      wire = encodeMessage(msg);
-      // Only answers whose question we can patch in place are kept (see patchAnswer).
-      if (questionNameEnd(req.raw) !== questionNameEnd(wire)) return { message: msg };
-      // Emptied when full: a flood of random names cannot grow it without bound.
-      if (hit === undefined && this.cache.size >= this.cacheMax) this.cache.clear();
-      this.cache.set(key, { zone, originText: this.originText(zone), serial, wire });
-    }
-    const out = patchAnswer(wire, req.raw);
-    return out ? { wire: out } : { message: fromAnswer(q, lookup(zone, question.name, question.type, { ...this.opts.lookup, zones, do: dnssec })) };
+    // A hit's key holds the question name's bytes, so they line up with the query's and it is
+    // patched without checking again. A hit built before an in-place update of its zone is
+    // rebuilt.
+    if (hit !== undefined && hit.serial === serial && nameEnd >= 0) return { wire: patchAt(hit.wire, req.raw, nameEnd) };
+    const msg = fromAnswer(q, lookup(zone, question.name, question.type, { ...this.opts.lookup, zones, do: dnssec }));
+    const wire = encodeMessage(msg);
+    // Only answers whose question we can patch in place are kept (see patchAnswer).
+    if (nameEnd < 0 || nameEnd !== questionNameEnd(wire)) return { message: msg };
+    // Emptied when full: a flood of random names cannot grow it without bound.
+    if (hit === undefined && this.cache.size >= this.cacheMax) this.cache.clear();
+    this.cache.set(key, { zone, originText: this.originText(zone), serial, wire });
+    return { wire: patchAt(wire, req.raw, nameEnd) };
   }
 
   /** The zone's origin as text, remembered per zone: printing a Name walks its labels. */
@@ -182,8 +181,7 @@ const keyScratch = Buffer.alloc(256 + 5);
  * name falls back to a text key starting with '~', which no wire key can (a wire key starts
  * with a label length, at most 63).
  */
-export function questionKey(raw: Uint8Array, question: Question, dnssec: boolean): string {
-  const end = questionNameEnd(raw);
+export function questionKey(raw: Uint8Array, question: Question, dnssec: boolean, end = questionNameEnd(raw)): string {
   const n = end - HEADER_SIZE;
   if (end < 0 || n > 255 || end + 4 > raw.length) return `~${question.name.key}|${question.type}|${question.class}|${dnssec ? 1 : 0}`;
   for (let i = 0; i < n; i++) {
@@ -223,6 +221,11 @@ export function questionNameEnd(m: Uint8Array): number {
 export function patchAnswer(wire: Uint8Array, raw: Uint8Array): Uint8Array | undefined {
   const end = questionNameEnd(raw);
   if (end < 0 || end !== questionNameEnd(wire)) return undefined;
+  return patchAt(wire, raw, end);
+}
+
+/** patchAnswer once the question names are known to end at `end` in both. */
+function patchAt(wire: Uint8Array, raw: Uint8Array, end: number): Uint8Array {
   const out = Buffer.allocUnsafe(wire.length);
   out.set(wire);
   out[0] = raw[0]!;
