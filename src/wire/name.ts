@@ -73,11 +73,29 @@ export class Name {
       if (!origin) throw new TextError(`relative name "${text}" without an origin`);
       base = origin; // shared, not copied
     }
+    // Suffix sharing: labels that end like the previous name parsed on the same base (same
+    // case) build on that name's object. In a zone file `mail.www MX`, `ns.host NS` and the
+    // next owner often repeat the owner or each other, so this saves a Name per label.
+    let own = labels.length;
+    let on = base;
+    const prev = lastParsed;
+    if (prev.base === base && prev.labels.length > 0) {
+      const p = prev.labels;
+      let c = 0;
+      while (c < own && c < p.length && labels[own - 1 - c] === p[p.length - 1 - c]) c++;
+      if (c > 0) {
+        on = prev.name.parent(p.length - c);
+        own -= c;
+      }
+    }
+    let name: Name;
     try {
-      return base.prependChecked(labels, 0, labels.length);
+      name = on.prependChecked(labels, 0, own);
     } catch (e) {
       throw new TextError(`${(e as Error).message} in name "${text}"`);
     }
+    lastParsed = { base, labels, name };
+    return name;
   }
 
   /** Canonical lower-case presentation, unique per name (the map key). */
@@ -275,6 +293,9 @@ export class Name {
     return { name: Name.trusted(labels), next };
   }
 }
+
+/** The last name Name.parse made, its base (origin or root) and its labels above the base. */
+let lastParsed: { base: Name | undefined; labels: readonly string[]; name: Name } = { base: undefined, labels: [], name: Name.root };
 
 /** Set by plainLabels/escapedLabels: the text ended with an unescaped dot. */
 let lastAbsolute = false;

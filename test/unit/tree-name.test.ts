@@ -88,6 +88,16 @@ test('relative names share the origin object; parents are shared, not copied', (
   assert.equal(www.firstLabel, 'www');
   assert.equal(origin.firstLowerLabel, 'example');
   assert.equal(Name.root.firstLabel, '');
+  // Suffix sharing with the previous parse on the same base, case kept exactly.
+  const host = Name.parse('host', origin);
+  const mail = Name.parse('mail.host', origin);
+  assert.equal(mail.parent(), host);
+  assert.equal(Name.parse('mail.host', origin), mail);
+  const upper = Name.parse('x.HOST', origin);
+  assert.notEqual(upper.parent(), host);
+  assert.equal(upper.toString(), 'x.HOST.Example.test.');
+  assert.equal(Name.parse('host.', undefined).toString(), 'host.');
+  assert.equal(Name.parse('y.host.Example.test.').toString(), 'y.host.Example.test.');
 });
 
 test('limits and errors are those of the array form', () => {
