@@ -1,4 +1,5 @@
 // Turns benchmark results into the Markdown tables, the JSON file and an SVG bar chart.
+import { codecMarkdown, type CodecRow, type ParseRow } from './codec.js';
 
 export interface ServerRun {
   server: string;
@@ -47,6 +48,8 @@ export interface BenchReport {
   resolver: ServerRun[];
   load: LoadRun[];
   workers?: { one?: number; two?: number; ratio?: number; note: string };
+  /** Wire codec rates and zone-parse rate beside named-checkzone (bench/codec.ts). */
+  codec?: { messages: CodecRow[]; parse: ParseRow[] };
   notes: string[];
 }
 
@@ -86,6 +89,7 @@ export function toMarkdown(r: BenchReport): string {
   if (r.workers) {
     out.push('', '## Workers', '', `workers: 1 → ${f0(r.workers.one)} qps; workers: 2 → ${f0(r.workers.two)} qps; ratio ${f2(r.workers.ratio)}. ${r.workers.note}`);
   }
+  if (r.codec) out.push('', codecMarkdown(r.codec.messages, r.codec.parse).trimEnd());
   if (r.notes.length) {
     out.push('', '## Notes', '');
     for (const n of r.notes) out.push(`- ${n}`);

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only auth,resolver,load,workers] [--servers a,b] [--seconds N]
+// `npm run bench [-- --quick] [--only codec,auth,resolver,load,workers] [--servers a,b] [--seconds N]
 //  [--out DIR] [--cpu-prof]`: Portcullis beside NSD, Knot, BIND and PowerDNS (authoritative) and
 // beside Unbound, PowerDNS Recursor and Knot Resolver (cached recursion), one server at a time,
 // each on one worker pinned to CPU 0 with dnsperf pinned to CPU 1. Writes report.md,
@@ -13,6 +13,7 @@ import { findBinary, MissingPeer, probe, startAuth, startResolver, type AuthName
 import { runDnsperf, type DnsperfOptions } from './dnsperf.js';
 import { cpuSeconds, memory } from './proc.js';
 import { timeAxfr } from './axfr.js';
+import { benchCodec, benchParse } from './codec.js';
 import { summariseProfileFile } from './profile.js';
 import { toMarkdown, toSvg, withRatios, type BenchReport, type LoadRun, type ServerRun } from './report.js';
 
@@ -38,7 +39,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   if (!Number.isFinite(seconds) || seconds <= 0) throw new Error('--seconds must be a positive number');
   return {
     quick,
-    only: list(get('--only')) ?? new Set(['auth', 'resolver', 'load', 'workers']),
+    only: list(get('--only')) ?? new Set(['codec', 'auth', 'resolver', 'load', 'workers']),
     servers: list(get('--servers')),
     seconds,
     out: resolve(get('--out') ?? join('bench', 'results')),
@@ -213,8 +214,21 @@ async function benchLoad(o: BenchOptions, dir: string, pinned: boolean, notes: s
     }
   }
   const ours = runs.find((r) => r.server === 'portcullis');
-  if (ours?.axfrNote) notes.push(`AXFR-out: Portcullis ${ours.axfrNote}; AXFR is not served yet, so AXFR times are for the peers only.`);
+  if (ours?.axfrNote) notes.push(`AXFR-out: Portcullis ${ours.axfrNote}.`);
   return runs;
+}
+
+/** In-process codec rates, then our zone parse beside named-checkzone on one generated file. */
+async function benchCodecAndParse(o: BenchOptions, dir: string): Promise<BenchReport['codec']> {
+  const messages = benchCodec(o.quick ? 0.2 : 1);
+  for (const m of messages) log(`codec: ${m.message}: ${m.decodesPerCpuSecond} decodes, ${m.encodesPerCpuSecond} encodes per CPU-s`);
+  const records = o.quick ? 100_000 : 1_000_000;
+  const file = join(dir, `parse-${records}.zone`);
+  const written = await generateZone(file, records);
+  const parse = await benchParse(file, written);
+  for (const p of parse) log(`parse: ${p.tool}: ${p.records} records in ${p.cpuSeconds.toFixed(2)} CPU s`);
+  rmSync(file, { force: true });
+  return { messages, parse };
 }
 
 async function benchWorkers(o: BenchOptions, zone: string, qfile: string): Promise<BenchReport['workers']> {
@@ -271,6 +285,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       ],
       authoritative: [], resolver: [], load: [], notes,
     };
+    if (o.only.has('codec')) report.codec = await benchCodecAndParse(o, dir);
     if (o.only.has('auth')) report.authoritative = await benchAuth(o, zone, qfile, pinned, notes);
     if (o.only.has('resolver')) report.resolver = await benchResolvers(o, zone, rfile, pinned, notes);
     if (o.only.has('load')) report.load = await benchLoad(o, dir, pinned, notes);
