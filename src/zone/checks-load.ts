@@ -82,7 +82,7 @@ export async function loadZoneFile(origin: Name, file: string, options: ZoneFile
   let zone: Zone | undefined;
   if (builder && !unbuildable) {
     try {
-      zone = (builder as ZoneBuilder).finish();
+      zone = await (builder as ZoneBuilder).finishAsync(yieldToLoop);
     } catch (e) {
       if (!(e instanceof ZoneBuildError)) throw e;
     }

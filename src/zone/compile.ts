@@ -9,10 +9,36 @@ import { NodeFlag, type NodeTable, type RRset, type ZoneNode } from './zone.js';
  * Returns the nodes in canonical order. Nothing here allocates per query later.
  */
 export function compile(origin: Name, byKey: NodeTable): ZoneNode[] {
-  const nodes = canonicalOrder(byKey);
+  const steps = compileSteps(origin, byKey);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Nodes handled between two pauses of `compileAsync`. */
+const SLICE = 16384;
+
+/**
+ * The same compile in slices, awaiting `pause` between them, so a server loading a large zone
+ * keeps answering (a 1M-name compile takes seconds of CPU).
+ */
+export async function compileAsync(origin: Name, byKey: NodeTable, pause: () => Promise<void>): Promise<ZoneNode[]> {
+  const steps = compileSteps(origin, byKey);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await pause();
+  }
+}
+
+/** The compile as a generator that yields every SLICE nodes of each pass. */
+function* compileSteps(origin: Name, byKey: NodeTable): Generator<void, ZoneNode[]> {
+  const nodes = yield* canonicalOrder(byKey);
   // Canonical order (RFC 4034 §6.1) puts every ancestor before its descendants, so one pass
   // in this order sees each parent finished before its children.
   for (let i = 0; i < nodes.length; i++) {
+    if (i % SLICE === SLICE - 1) yield;
     const node = nodes[i]!;
     node.index = i;
     let flags = 0;
@@ -33,12 +59,15 @@ export function compile(origin: Name, byKey: NodeTable): ZoneNode[] {
     attachSigs(node);
   }
   for (let i = 0; i < nodes.length; i++) {
+    if (i % SLICE === SLICE - 1) yield;
     const node = nodes[i]!;
     // In canonical (pre-)order a node's first child, if any, comes right after it.
     if (nodes[i + 1]?.parent === node || !node.getRRset(RRType.NSEC3)) continue;
     if (node.rrsets.every((set) => set.type === RRType.NSEC3 || set.type === RRType.RRSIG)) node.flags |= NodeFlag.NSEC3_OWNER;
   }
-  for (const node of nodes) {
+  for (let i = 0; i < nodes.length; i++) {
+    if (i % SLICE === SLICE - 1) yield;
+    const node = nodes[i]!;
     if (node.above) continue; // occluded data is never answered from, so needs no targets
     for (const set of node.rrsets) {
       if (set.type === RRType.NS || set.type === RRType.MX || set.type === RRType.SRV) {
@@ -57,8 +86,9 @@ export function compile(origin: Name, byKey: NodeTable): ZoneNode[] {
  * label each needs no per-node sort key (building reversed keys for a million nodes was most of
  * the compile time and its garbage); child lists are flat typed arrays indexed by `node.index`.
  */
-function canonicalOrder(byKey: NodeTable): ZoneNode[] {
+function* canonicalOrder(byKey: NodeTable): Generator<void, ZoneNode[]> {
   const all = Array.from(byKey.values());
+  yield;
   const n = all.length;
   for (let i = 0; i < n; i++) all[i]!.index = i;
   // Children of node p are kids[start[p] .. start[p + 1]).
@@ -70,26 +100,34 @@ function canonicalOrder(byKey: NodeTable): ZoneNode[] {
     else root = i;
   }
   for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
+  yield;
   const fill = start.slice(0, n);
   const kids = new Int32Array(Math.max(n - 1, 0));
   for (let i = 0; i < n; i++) {
     const p = all[i]!.parent;
     if (p) kids[fill[p.index]!++] = i;
   }
+  yield;
   // Labels are binary strings (one char per octet), so string order is octet order.
   const first = all.map((node) => node.name.firstLowerLabel);
+  yield;
   const byLabel = (x: number, y: number): number => {
     const a = first[x]!;
     const b = first[y]!;
     return a < b ? -1 : a > b ? 1 : 0;
   };
-  for (let p = 0; p < n; p++) if (start[p + 1]! - start[p]! > 1) kids.subarray(start[p]!, start[p + 1]!).sort(byLabel);
+  for (let p = 0; p < n; p++) {
+    if (p % SLICE === SLICE - 1) yield;
+    if (start[p + 1]! - start[p]! > 1) kids.subarray(start[p]!, start[p + 1]!).sort(byLabel);
+  }
+  yield;
   const out: ZoneNode[] = new Array(n);
   let k = 0;
   const stack = new Int32Array(n);
   let top = 0;
   if (root >= 0) stack[top++] = root;
   while (top > 0) {
+    if (k % SLICE === SLICE - 1) yield;
     const i = stack[--top]!;
     out[k++] = all[i]!;
     for (let c = start[i + 1]! - 1; c >= start[i]!; c--) stack[top++] = kids[c]!;

@@ -1,5 +1,5 @@
 import { encodeRdata, isMetaType, Name, RRType, typeToString, recordToText, type ResourceRecord, type SoaData } from '../wire/index.js';
-import { compile } from './compile.js';
+import { compile, compileAsync } from './compile.js';
 
 /**
  * One RRset of a zone: every record shares the owner Name object, class and TTL (RFC 2181 §5.2:
@@ -401,6 +401,18 @@ export class ZoneBuilder {
 
   /** Compiles the tree into a Zone. Throws ZoneBuildError when there is no SOA or more than one. */
   finish(): Zone {
+    const byKey = this.seal();
+    return new Zone(this.origin, byKey, compile(this.origin, byKey), this.added);
+  }
+
+  /** `finish` in slices with `pause` awaited between them (large zones on a serving process). */
+  async finishAsync(pause: () => Promise<void>): Promise<Zone> {
+    const byKey = this.seal();
+    return new Zone(this.origin, byKey, await compileAsync(this.origin, byKey, pause), this.added);
+  }
+
+  /** Checks the apex SOA and ends the building phase; returns the node table to compile. */
+  private seal(): NodeTable {
     const byKey = this.byKey;
     if (!byKey) throw new Error('ZoneBuilder: finish() called twice');
     const origin = this.origin;
@@ -412,8 +424,7 @@ export class ZoneBuilder {
     // Sets that grew by push hold spare capacity: keep exact-size copies.
     for (const b of this.builders.values()) (b.set as { records: readonly ResourceRecord[] }).records = b.records.slice();
     this.builders = new Map();
-    const ordered = compile(origin, byKey);
-    return new Zone(origin, byKey, ordered, this.added);
+    return byKey;
   }
 
   private addRecord(node: ZoneNode, rr: ResourceRecord): boolean {
