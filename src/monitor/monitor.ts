@@ -8,6 +8,9 @@ import { clientMapper, type ClientMapper } from './privacy.js';
 import { QueryLog } from './query-log.js';
 import type { Alert, Decision, QueryEvent } from './types.js';
 
+
+/** Alert log lines written per second at most (see onAlert). */
+const ALERT_LOG_PER_SECOND = 10;
 export interface MonitorOptions {
   monitor?: MonitorConfigInput;
   detection?: DetectionConfigInput;
@@ -102,6 +105,9 @@ export class Monitor {
   private readonly m: MonitorMetrics;
   private readonly logger: Logger;
   private readonly clock: () => number;
+  private alertLogSecond = -1;
+  private alertLogLines = 0;
+  private alertLogSuppressed = 0;
   private readonly started: number;
   private readonly mapClient: ClientMapper;
   private top: number;
@@ -162,7 +168,21 @@ export class Monitor {
       onAlert: (a, fresh) => {
         if (!fresh) return;
         this.m.alerts.inc({ type: a.type });
-        alertLog.warn({ alert: a }, `detection: ${a.type} ${a.domain || ''} from ${a.client} (score ${a.score})`);
+        // A flood of distinct alerts must not become a flood of log lines: at most
+        // ALERT_LOG_PER_SECOND lines a second; the next line says how many were left out (the
+        // metric, the API and the dashboard still see every alert).
+        const second = Math.floor(this.clock() / 1000);
+        if (second !== this.alertLogSecond) {
+          this.alertLogSecond = second;
+          this.alertLogLines = 0;
+        }
+        if (++this.alertLogLines > ALERT_LOG_PER_SECOND) {
+          this.alertLogSuppressed++;
+          return;
+        }
+        const suppressed = this.alertLogSuppressed;
+        this.alertLogSuppressed = 0;
+        alertLog.warn(suppressed ? { alert: a, suppressed } : { alert: a }, `detection: ${a.type} ${a.domain || ''} from ${a.client} (score ${a.score})`);
       },
       onAction: (d) => this.m.actions.inc({ action: d.action, type: d.reason }),
     });
