@@ -4,7 +4,7 @@
 // (named listens only on addresses configured on an interface).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,11 @@ import { makeMessage, Name, Opcode, Rcode, RRClass, RRType, recordFromText, reco
 import { makeTsigKey } from '../../src/xfr/tsig.js';
 import { exchangeUdp, transferIn, type Remote } from '../../src/xfr/client.js';
 import { findBinary, portcullisBinary, requirePeer, requirePortcullis } from './harness/peers.js';
+import { daemon as startDaemon, type Daemon } from './harness/daemon.js';
+
+/** Spawns a daemon and waits (bounded, 20 s) until `ready()` holds. */
+const daemon = (cmd: string, args: string[], cwd: string, ready: (out: string) => boolean | Promise<boolean>, what: string): Promise<Daemon> =>
+  startDaemon(cmd, args, cwd, ready, what, 200);
 
 const run = promisify(execFile);
 const SECRET = Buffer.from('portcullis interop xfr secret 32').toString('base64');
@@ -29,38 +34,6 @@ function zoneText(serial: number, timers = '2 1 600 60'): string {
     ...Array.from({ length: 200 }, (_, i) => `h${i} IN A 192.0.2.${i % 250}`),
     'www IN CNAME h1', 'txt IN TXT "hello world"', '',
   ].join('\n');
-}
-
-interface Daemon {
-  out(): string;
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
-
-/** Spawns a daemon and waits (bounded) until `ready()` holds. */
-async function daemon(cmd: string, args: string[], cwd: string, ready: (out: string) => boolean | Promise<boolean>, what: string): Promise<Daemon> {
-  const child: ChildProcess = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let exited = false;
-  const collect = (d: Buffer) => { out = (out + d.toString()).slice(-200_000); };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const exit = new Promise<void>((r) => child.on('exit', () => { exited = true; r(); }));
-  const d: Daemon = {
-    out: () => out,
-    kill: async (signal = 'SIGTERM') => {
-      if (exited) return;
-      child.kill(signal);
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exit;
-      clearTimeout(t);
-    },
-  };
-  for (let i = 0; i < 200 && !exited; i++) {
-    if (await ready(out)) return d;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await d.kill('SIGKILL');
-  throw new Error(`${what} did not start:\n${out.slice(-3000)}`);
 }
 
 const remote = (port: number, withKey = true): Remote => ({ address: HOST, port, key: withKey ? key : undefined, text: `${HOST}:${port}` });

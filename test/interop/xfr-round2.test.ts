@@ -3,7 +3,7 @@
 // producer to our consumer; nsupdate on a signed zone whose BIND copy passes dnssec-verify.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { makeMessage, Name, Rcode, RRClass, RRType, recordToText, type SoaData }
 import { makeTsigKey } from '../../src/xfr/tsig.js';
 import { exchangeUdp, transferIn, type Remote } from '../../src/xfr/client.js';
 import { findBinary, portcullisBinary, requirePeer, requirePortcullis } from './harness/peers.js';
+import { daemon, type Daemon } from './harness/daemon.js';
 
 const run = promisify(execFile);
 const SECRET = Buffer.from('portcullis interop xfr secret 32').toString('base64');
@@ -26,39 +27,6 @@ export function zoneText(origin: string, serial: number, n = 50, timers = '2 1 6
     ...Array.from({ length: n }, (_, i) => `h${i} IN A 192.0.2.${i % 250}`),
     'txt IN TXT "hello world"', '',
   ].join('\n');
-}
-
-export interface Daemon {
-  out(): string;
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  readonly pid: number | undefined;
-}
-
-export async function daemon(cmd: string, args: string[], cwd: string, ready: (out: string) => boolean | Promise<boolean>, what: string): Promise<Daemon> {
-  const child: ChildProcess = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let exited = false;
-  const collect = (d: Buffer) => { out = (out + d.toString()).slice(-200_000); };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const exit = new Promise<void>((r) => child.on('exit', () => { exited = true; r(); }));
-  const d: Daemon = {
-    pid: child.pid,
-    out: () => out,
-    kill: async (signal = 'SIGTERM') => {
-      if (exited) return;
-      child.kill(signal);
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exit;
-      clearTimeout(t);
-    },
-  };
-  for (let i = 0; i < 300 && !exited; i++) {
-    if (await ready(out)) return d;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await d.kill('SIGKILL');
-  throw new Error(`${what} did not start:\n${out.slice(-3000)}`);
 }
 
 const remote = (port: number, withKey = true): Remote => ({ address: HOST, port, key: withKey ? key : undefined, text: `${HOST}:${port}` });
