@@ -142,7 +142,7 @@ function targetsOf(set: RRset, byKey: NodeTable, glue: boolean): RRset[] | undef
   for (const rr of set.records) {
     const target = targetName(rr);
     if (!target) continue;
-    const node = byKey.get(target.key);
+    const node = byKey.get(target);
     if (!node || (!glue && !node.isAuthoritative)) continue;
     for (const type of [RRType.A, RRType.AAAA]) {
       const addr = node.getRRset(type);
@@ -169,7 +169,7 @@ function svcbTargetsOf(set: RRset, byKey: NodeTable): RRset[] | undefined {
     if (typeof priority !== 'number' || !(target instanceof Name)) continue;
     const name = target.isRoot ? (priority === 0 ? undefined : set.name) : target;
     if (!name) continue;
-    const node = byKey.get(name.key);
+    const node = byKey.get(name);
     if (!node || !node.isAuthoritative) continue;
     if (priority === 0) push(node.getRRset(set.type));
     push(node.getRRset(RRType.A));

@@ -129,64 +129,118 @@ export class ZoneNode {
 }
 
 /**
- * The nodes by canonical key: an open-addressing hash table (linear probing, at most 3/4 full)
- * of positions in a plain list of the nodes, compared by their Name's own key. At a million
- * names it takes well under half of a Map's memory (a 4-byte slot per entry and the list,
- * instead of three words per entry plus buckets) and grows without a Map's large rehash copies.
- * The slots are a typed array: a large `new Array(n)` would get slow dictionary elements.
+ * The nodes by name: an open-addressing hash table (linear probing, at most 3/4 full) of
+ * positions in a plain list of the nodes. Names are hashed from their labels (lower-cased,
+ * root first), not from `Name.key`, so a zone's million names never build their key strings;
+ * each slot keeps its name's hash beside it, so a probe compares a number and follows a node
+ * only on a hash match (a miss at 3/4 load would otherwise touch several nodes, each a cache
+ * miss). At a million names it takes well under half of a Map's memory and grows without
+ * rehashing a name. The slots are typed arrays: a large `new Array(n)` would get slow
+ * dictionary elements.
  */
 export class NodeTable {
   /** Nodes in insertion order. */
   private readonly list: ZoneNode[] = [];
   /** 0: empty; else 1 + the node's position in `list`. */
   private slots = new Int32Array(1024);
+  /** The hash of the name in the same slot. */
+  private hashes = new Int32Array(1024);
   private mask = 1023;
+  /** A name whose hash is known (the origin): hashing a name below it stops there. */
+  private baseName: Name | undefined = undefined;
+  private baseHash = 0;
 
   get size(): number {
     return this.list.length;
   }
 
-  get(key: string): ZoneNode | undefined {
+  /** The hash of `name` (see nameHash), reusing the base name's. */
+  hash(name: Name): number {
+    return this.hashBelow(name, name.labelCount - (this.baseName?.labelCount ?? 0));
+  }
+
+  private hashBelow(name: Name, depth: number): number {
+    if (depth === 0 && name === this.baseName) return this.baseHash;
+    if (name.labelCount === 0) return ROOT_HASH;
+    return labelHash(this.hashBelow(name.parent(), depth - 1), name.firstLabel);
+  }
+
+  get(name: Name): ZoneNode | undefined {
+    return this.getHashed(name, this.hash(name));
+  }
+
+  /** `get` for a name whose hash is already known. */
+  getHashed(name: Name, h: number): ZoneNode | undefined {
     const slots = this.slots;
+    const hashes = this.hashes;
     const mask = this.mask;
-    for (let i = keyHash(key) & mask; ; i = (i + 1) & mask) {
+    for (let i = mix(h) & mask; ; i = (i + 1) & mask) {
       const at = slots[i]!;
       if (at === 0) return undefined;
-      const n = this.list[at - 1]!;
-      if (n.name.key === key) return n;
+      if (hashes[i] === h) {
+        const n = this.list[at - 1]!;
+        if (n.name === name || n.name.equals(name)) return n;
+      }
     }
   }
 
-  /** Adds a node that is not in the table yet; `key` is its name's key. */
-  set(key: string, node: ZoneNode): void {
+  /** Adds a node whose name is not in the table yet; `h` is its name's hash if known. */
+  set(node: ZoneNode, h = this.hash(node.name)): void {
+    if (this.list.length === 0 && this.baseName === undefined) {
+      this.baseName = node.name;
+      this.baseHash = h;
+    }
     if ((this.list.length + 1) * 4 > this.slots.length * 3) this.grow();
     this.list.push(node);
-    this.place(key, this.list.length);
+    this.place(h, this.list.length);
   }
 
   values(): IterableIterator<ZoneNode> {
     return this.list.values();
   }
 
-  private place(key: string, at: number): void {
+  private place(h: number, at: number): void {
     const slots = this.slots;
     const mask = this.mask;
-    let i = keyHash(key) & mask;
+    let i = mix(h) & mask;
     while (slots[i] !== 0) i = (i + 1) & mask;
     slots[i] = at;
+    this.hashes[i] = h;
   }
 
   private grow(): void {
-    this.slots = new Int32Array(this.slots.length * 2);
+    const oldSlots = this.slots;
+    const oldHashes = this.hashes;
+    this.slots = new Int32Array(oldSlots.length * 2);
+    this.hashes = new Int32Array(oldSlots.length * 2);
     this.mask = this.slots.length - 1;
-    for (let k = 0; k < this.list.length; k++) this.place(this.list[k]!.name.key, k + 1);
+    for (let i = 0; i < oldSlots.length; i++) if (oldSlots[i] !== 0) this.place(oldHashes[i]!, oldSlots[i]!);
   }
 }
 
-/** FNV-1a over the key's char codes (keys are Latin-1 presentation text). */
-function keyHash(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+const ROOT_HASH = 0x811c9dc5 | 0;
+
+/**
+ * FNV-1a of a child name from its parent's hash: a separator, then the label's octets with
+ * ASCII letters lower-cased (RFC 4343), so equal names in any case hash alike.
+ */
+function labelHash(parent: number, label: string): number {
+  let h = Math.imul(parent ^ 0x2e, 0x01000193);
+  for (let i = 0; i < label.length; i++) {
+    let c = label.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c += 32;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h;
+}
+
+/** Spreads FNV's weak low bits over the slot index (murmur3's finaliser). */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }
 
@@ -203,6 +257,10 @@ export class ZoneBuildError extends Error {
     this.name = 'ZoneBuildError';
   }
 }
+
+/** Scratch for closestEncloser (names have at most 127 labels); emptied after each use. */
+const SCRATCH: Name[] = new Array<Name>(128).fill(Name.root);
+const SCRATCH_HASHES = new Int32Array(128);
 
 /** Immutable compiled zone. Build with buildZone(). */
 export class Zone {
@@ -229,7 +287,7 @@ export class Zone {
     readonly recordCount: number,
   ) {
     this.nodes = nodes;
-    this.apex = byKey.get(origin.key)!;
+    this.apex = byKey.get(origin)!;
     const soaSet = this.apex.getRRset(RRType.SOA)!;
     this.soa = soaSet.records[0]!;
     this.class = this.soa.class;
@@ -251,7 +309,7 @@ export class Zone {
 
   /** The node of exactly this name (an empty non-terminal counts), or undefined. */
   getNode(name: Name): ZoneNode | undefined {
-    return this.byKey.get(name.key);
+    return this.byKey.get(name);
   }
 
   /** True when `name` is the origin or below it. */
@@ -266,13 +324,24 @@ export class Zone {
   closestEncloser(name: Name): Encloser | undefined {
     if (!name.isSubdomainOf(this.origin)) return undefined;
     const depth = name.labelCount - this.origin.labelCount;
-    const keys = ancestorKeys(name, depth + 1);
-    // Bottom-up: an exact hit costs one map lookup; the apex (keys[depth]) always exists.
-    for (let i = 0; i < depth; i++) {
-      const node = this.byKey.get(keys[i]!);
-      if (node) return { node, exact: i === 0 };
+    if (depth === 0) return { node: this.apex, exact: true };
+    // The names from just below the origin down to `name`, then their hashes root first (one
+    // walk), then bottom-up lookups: an exact hit costs one probe; the apex always exists.
+    const chain = depth <= SCRATCH.length ? SCRATCH : new Array<Name>(depth);
+    const hashes = depth <= SCRATCH_HASHES.length ? SCRATCH_HASHES : new Int32Array(depth);
+    let n = name;
+    for (let i = depth - 1; i >= 0; i--, n = n.parent()) chain[i] = n;
+    let h = this.byKey.hash(this.origin);
+    for (let i = 0; i < depth; i++) hashes[i] = h = labelHash(h, chain[i]!.firstLabel);
+    for (let i = depth - 1; i >= 0; i--) {
+      const node = this.byKey.getHashed(chain[i]!, hashes[i]!);
+      if (node) {
+        chain.fill(Name.root, 0, Math.min(depth, SCRATCH.length));
+        return { node, exact: i === depth - 1 };
+      }
     }
-    return { node: this.apex, exact: depth === 0 };
+    chain.fill(Name.root, 0, Math.min(depth, SCRATCH.length));
+    return { node: this.apex, exact: false };
   }
 
   /** Every RRset in canonical name order, types ascending within a name. */
@@ -361,7 +430,7 @@ export class ZoneBuilder {
 
   constructor(readonly origin: Name, private readonly options: ZoneBuilderOptions = {}) {
     this.apex = new ZoneNode(origin);
-    this.byKey!.set(origin.key, this.apex);
+    this.byKey!.set(this.apex);
     this.originDepth = origin.labelCount;
   }
 
@@ -479,25 +548,23 @@ interface ParentCache {
 /**
  * The node of `name`, created with any missing ancestors (empty non-terminals) on the way and
  * linked to its parent. A parent is found by its Name object first (`parents`: most owners
- * share their parent object with the previous one), else by its key, a slice of the child's,
- * so walking up allocates nothing until an ancestor is actually missing.
+ * share their parent object with the previous one), else by a table lookup, so walking up
+ * allocates nothing until an ancestor is actually missing.
  */
 function nodeFor(byKey: NodeTable, name: Name, originDepth: number, parents: ParentCache): ZoneNode {
-  const key = name.key;
-  const found = byKey.get(key);
+  const found = byKey.get(name);
   if (found) return found;
   const node = new ZoneNode(name);
-  byKey.set(key, node);
+  byKey.set(node);
   let child = node;
-  let childKey = key;
   while (child.name.labelCount > originDepth) {
     const up = child.name.parent();
     if (up === parents.name && parents.node) {
       child.parent = parents.node;
       break;
     }
-    const pKey = parentKey(childKey) ?? up.key;
-    const existing = byKey.get(pKey);
+    const h = byKey.hash(up);
+    const existing = byKey.getHashed(up, h);
     if (existing) {
       child.parent = existing;
       parents.name = up;
@@ -505,19 +572,11 @@ function nodeFor(byKey: NodeTable, name: Name, originDepth: number, parents: Par
       break;
     }
     const created = new ZoneNode(up);
-    byKey.set(pKey, created);
+    byKey.set(created, h);
     child.parent = created;
     child = created;
-    childKey = pKey;
   }
   return node;
-}
-
-/** Key of the parent name, sliced from a key without escapes; undefined when it has escapes. */
-function parentKey(key: string): string | undefined {
-  if (key.indexOf('\\') >= 0) return undefined;
-  const dot = key.indexOf('.');
-  return dot === key.length - 1 ? '.' : key.slice(dot + 1);
 }
 
 /**
