@@ -4,7 +4,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { encodeRdata, type Name, type ResourceRecord } from '../wire/index.js';
 import { checkBuiltZone, checkZone, findingText, recordEventFinding, type ZoneFinding, type ZoneFindings } from './checks.js';
-import { readZoneFile, recordPosition, RecordPositions, warningText, ZoneError, type SourcePosition, type ZoneParseOptions, type ZoneWarning } from './parser.js';
+import { readZoneFile, readZoneFileBatches, recordPosition, RecordPositions, warningText, ZoneError, type SourcePosition, type ZoneParseOptions, type ZoneWarning } from './parser.js';
 import { buildZone, ZoneBuildError, ZoneBuilder, type Zone } from './zone.js';
 
 export interface ZoneFileLoad {
@@ -53,24 +53,31 @@ export async function loadZoneFile(origin: Name, file: string, options: ZoneFile
   });
   let unbuildable = false;
   try {
-    for await (const rr of readZoneFile(file, {
+    let sinceYield = 0;
+    for await (const batch of readZoneFileBatches(file, {
       ...options.parse, origin, warnings: parserWarnings,
       onError: (e) => {
         if (errors.length < maxErrors) errors.push(e.message);
         builder = undefined; // the zone will not be served: stop building it
       },
     })) {
-      ordinal++;
-      if (builder) {
-        try {
-          builder.add(rr);
-        } catch (e) {
-          if (!(e instanceof ZoneBuildError)) throw e;
-          unbuildable = true;
-          builder = undefined;
+      for (const rr of batch) {
+        ordinal++;
+        if (builder) {
+          try {
+            builder.add(rr);
+          } catch (e) {
+            if (!(e instanceof ZoneBuildError)) throw e;
+            unbuildable = true;
+            builder = undefined;
+          }
         }
       }
-      if ((ordinal + 1) % every === 0) await yieldToLoop();
+      sinceYield += batch.length;
+      if (sinceYield >= every) {
+        sinceYield = 0;
+        await yieldToLoop();
+      }
     }
   } catch (e) {
     if (!(e instanceof ZoneError)) throw e;

@@ -436,9 +436,25 @@ function checkIncludable(step: Extract<Step, { kind: 'include' }>, file: string,
 
 /**
  * Streams the records of a master file. Reads the file in 64 KiB chunks, so memory does not
- * grow with the file. Throws `ZoneError` on the first error unless `onError` is given.
+ * grow with the file. Throws `ZoneError` on the first error unless `onError` is given (the
+ * records before it are yielded first).
  */
 export async function* readZoneFile(path: string, opts: ZoneParseOptions): AsyncGenerator<ResourceRecord> {
+  for await (const batch of readZoneFileBatches(path, opts)) yield* batch;
+}
+
+/** Records per batch of `readZoneFileBatches` at most (a `$GENERATE` may make a million). */
+const BATCH = 1024;
+
+/**
+ * `readZoneFile` in batches: the records of one chunk of the file (at most 1024 at a time), in
+ * file order. A loader of a large zone should use this one: an async generator costs a few
+ * promises per value it yields, which at a million records is a good part of the parse.
+ * `onError` may be called for a record of a batch before the batch's earlier records are seen.
+ * Throws `ZoneError` on the first error unless `onError` is given (the records before it are
+ * yielded first).
+ */
+export async function* readZoneFileBatches(path: string, opts: ZoneParseOptions): AsyncGenerator<ResourceRecord[]> {
   const core = new ParserCore(opts);
   const depth = opts.includeDepth ?? 20;
   const stack: Frame[] = [];
@@ -450,7 +466,7 @@ export async function* readZoneFile(path: string, opts: ZoneParseOptions): Async
     if (e.fatal) stopped = true;
   };
 
-  async function* run(file: string, real: string): AsyncGenerator<ResourceRecord> {
+  async function* run(file: string, real: string): AsyncGenerator<ResourceRecord[]> {
     stack.push({ file, real });
     const lexer = new Lexer(file);
     const drain = function* (): Generator<ResourceRecord | Extract<Step, { kind: 'include' }>> {
@@ -488,11 +504,39 @@ export async function* readZoneFile(path: string, opts: ZoneParseOptions): Async
       for (;;) {
         const next = await chunks.next();
         feed(next.done ? undefined : (next.value as string));
-        for (const item of drain()) {
-          if ('kind' in item) yield* include(item, file);
-          else yield item;
-          if (stopped) return;
+        let batch: ResourceRecord[] = [];
+        let failure: { error: unknown } | undefined;
+        let halted = false;
+        const items = drain();
+        for (;;) {
+          let item: IteratorResult<ResourceRecord | Extract<Step, { kind: 'include' }>>;
+          try {
+            item = items.next();
+          } catch (x) {
+            failure = { error: x }; // thrown after the records parsed before it
+            break;
+          }
+          if (item.done) break;
+          const value = item.value;
+          if ('kind' in value) {
+            if (batch.length) yield batch;
+            batch = [];
+            yield* include(value, file);
+          } else {
+            batch.push(value);
+            if (batch.length >= BATCH) {
+              yield batch;
+              batch = [];
+            }
+          }
+          if (stopped) {
+            halted = true; // a fatal error while this record or include was read
+            break;
+          }
         }
+        if (batch.length) yield batch;
+        if (failure) throw failure.error;
+        if (halted) return;
         if (lexError !== undefined) {
           fail(lexError);
           return;
@@ -505,7 +549,7 @@ export async function* readZoneFile(path: string, opts: ZoneParseOptions): Async
     }
   }
 
-  async function* include(step: Extract<Step, { kind: 'include' }>, file: string): AsyncGenerator<ResourceRecord> {
+  async function* include(step: Extract<Step, { kind: 'include' }>, file: string): AsyncGenerator<ResourceRecord[]> {
     let real: string;
     try {
       real = checkIncludable(step, file, stack, depth);
