@@ -90,6 +90,30 @@ export interface CacheStats {
 
 const ENTRY_OVERHEAD = 96;
 
+/** Watched cache keys kept before the set is emptied (and every precompiled answer dropped). */
+const MAX_WATCHES = 500_000;
+
+/** A change counter for one cache key: bumped whenever the key is inserted, removed or revalidated. */
+export interface Watch {
+  v: number;
+}
+
+/**
+ * What one resolution read from the cache, for precompiled answers (answer-cache.ts): every key
+ * it asked for (hit or miss) with that key's change counter at the time, and the entry behind
+ * every record it got, so a copy of the answer can be kept and checked cheaply later. `complete`
+ * turns false when the answer needed anything beyond live cache data (upstream, synthesis,
+ * stale data).
+ */
+export class CacheTrace {
+  complete = true;
+  readonly watches: Watch[] = [];
+  readonly versions: number[] = [];
+  /** The entry each returned record object came from. */
+  readonly entries = new Map<ResourceRecord, CacheEntry>();
+  constructor(readonly generation: number) {}
+}
+
 function keyOf(name: Name, type: number | 'NX', cls: number): string {
   return `${cls}/${type}/${name.key}`;
 }
@@ -114,6 +138,13 @@ export class Cache {
   private bytes = 0;
   readonly stats: CacheStats = { entries: 0, bytes: 0, hits: 0, misses: 0, evictions: 0, inserts: 0 };
   readonly config: CacheConfig;
+  /**
+   * Bumped by flush and expireAll (and when the watch set is emptied): every precompiled answer
+   * built before is void.
+   */
+  generation = 0;
+  /** Change counters of the keys precompiled answers depend on (see CacheTrace). */
+  private readonly watches = new Map<string, Watch>();
 
   constructor(private readonly clock: Clock, config: Partial<CacheConfig> = {}) {
     this.config = { ...defaultCacheConfig, ...config };
@@ -205,6 +236,7 @@ export class Cache {
       if (nxEntry) this.remove(nx, nxEntry);
     }
     this.map.set(key, entry);
+    this.touch(key);
     this.bytes += bytes;
     this.stats.inserts++;
     this.evict();
@@ -215,6 +247,33 @@ export class Cache {
   private remove(key: string, e: CacheEntry): void {
     this.map.delete(key);
     this.bytes -= e.bytes;
+    this.touch(key);
+  }
+
+  /** A change at `key`: precompiled answers that read it are void. */
+  private touch(key: string): void {
+    if (this.watches.size === 0) return;
+    const w = this.watches.get(key);
+    if (w) w.v++;
+  }
+
+  /** A trace for one resolution (see CacheTrace). */
+  trace(): CacheTrace {
+    return new CacheTrace(this.generation);
+  }
+
+  private watch(key: string, trace: CacheTrace): void {
+    let w = this.watches.get(key);
+    if (!w) {
+      if (this.watches.size >= MAX_WATCHES) {
+        this.watches.clear();
+        this.generation++;
+      }
+      w = { v: 0 };
+      this.watches.set(key, w);
+    }
+    trace.watches.push(w);
+    trace.versions.push(w.v);
   }
 
   private evict(): void {
@@ -237,7 +296,20 @@ export class Cache {
     this.stats.bytes = this.bytes;
   }
 
-  private hit(key: string, stale: boolean): CacheHit | undefined {
+  private hit(key: string, stale: boolean, trace?: CacheTrace): CacheHit | undefined {
+    const h = this.lookupKey(key, stale);
+    if (trace) {
+      // Watched after the lookup: removing a long-expired entry there is not a later change.
+      this.watch(key, trace);
+      if (h) {
+        if (h.stale) trace.complete = false;
+        else for (const list of [h.rrs, h.soa, h.sigs, h.proof]) for (const r of list) trace.entries.set(r, h.entry);
+      }
+    }
+    return h;
+  }
+
+  private lookupKey(key: string, stale: boolean): CacheHit | undefined {
     const e = this.map.get(key);
     if (!e) return undefined;
     const now = this.clock.now();
@@ -262,8 +334,8 @@ export class Cache {
   }
 
   /** The RRset (name, type, class), or a cached NODATA for it. */
-  get(name: Name, type: number, cls: number, stale = false): CacheHit | undefined {
-    const h = this.hit(keyOf(name, type, cls), stale);
+  get(name: Name, type: number, cls: number, stale = false, trace?: CacheTrace): CacheHit | undefined {
+    const h = this.hit(keyOf(name, type, cls), stale, trace);
     if (h) this.stats.hits++;
     else this.stats.misses++;
     return h;
@@ -275,16 +347,18 @@ export class Cache {
    * bogus data kept only briefly, RFC 4035 §4.7).
    */
   setSecurity(name: Name, type: number | 'NX', cls: number, security: Security, ede?: { infoCode: number; text: string }, ttl?: number): void {
-    const e = this.map.get(keyOf(name, type, cls));
+    const key = keyOf(name, type, cls);
+    const e = this.map.get(key);
     if (!e) return;
+    this.touch(key);
     e.security = security;
     e.ede = ede;
     if (ttl !== undefined) e.expires = Math.min(e.expires, e.storedAt + Math.max(0, ttl) * 1000);
   }
 
   /** A cached NXDOMAIN for the name. */
-  getNxdomain(name: Name, cls: number, stale = false): CacheHit | undefined {
-    return this.hit(keyOf(name, 'NX', cls), stale);
+  getNxdomain(name: Name, cls: number, stale = false, trace?: CacheTrace): CacheHit | undefined {
+    return this.hit(keyOf(name, 'NX', cls), stale, trace);
   }
 
   /** Removes everything at or below `name` (all when absent). Returns the count removed. */
@@ -296,6 +370,7 @@ export class Cache {
         n++;
       }
     }
+    this.generation++;
     this.syncStats();
     return n;
   }
@@ -303,6 +378,7 @@ export class Cache {
   /** Marks every entry expired (tests, `ctl flush --expire`): kept for serve-stale. */
   expireAll(): void {
     const now = this.clock.now();
+    this.generation++;
     for (const [k, e] of this.map) this.map.set(k, { ...e, expires: Math.min(e.expires, now) });
   }
 }

@@ -1,6 +1,7 @@
 // The recursive resolver: cache, iteration, forwarding, and its pipeline step.
 export * from './types.js';
 export * from './cache.js';
+export * from './answer-cache.js';
 export * from './servers.js';
 export * from './root-hints.js';
 export * from './upstream.js';

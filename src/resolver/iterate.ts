@@ -1,5 +1,5 @@
 import { makeMessage, Name, Rcode, RRClass, RRType, type Message, type ResourceRecord } from '../wire/index.js';
-import { Rank, sameRecords, type Cache } from './cache.js';
+import { Rank, sameRecords, type Cache, type CacheTrace } from './cache.js';
 import { ValidationBudget, defaultValidationLimits } from '../dnssec/validate.js';
 import type { NameServer, RootHints } from './root-hints.js';
 import type { ServerSelector } from './servers.js';
@@ -24,6 +24,8 @@ export class Plan {
   readonly active = new Set<string>();
   /** DNSSEC work (signature checks, NSEC3 hashes) for this question. */
   readonly validation: ValidationBudget;
+  /** What the client's question read from the cache, when its answer may be precompiled. */
+  trace?: CacheTrace;
   constructor(readonly limits: Limits, validation?: ValidationBudget) {
     this.validation = validation ?? new ValidationBudget(defaultValidationLimits);
   }

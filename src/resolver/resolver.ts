@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { Name, Rcode, RRClass, RRType, type ResourceRecord } from '../wire/index.js';
 import { DenialStore } from './aggressive.js';
-import { Cache, Rank, type CacheConfig, type CacheHit } from './cache.js';
+import { Cache, Rank, type CacheConfig, type CacheHit, type CacheTrace } from './cache.js';
+import { AnswerCache, DEFAULT_ANSWER_CACHE } from './answer-cache.js';
 import { NegativeTrustAnchors, TrustAnchors } from '../dnssec/trust-anchors.js';
 import { defaultValidationLimits, ValidationBudget, type Security, type ValidationLimits } from '../dnssec/validate.js';
 import { Iterator, LimitError, Plan, type Ede, type FetchResult, type ForwardZone } from './iterate.js';
@@ -80,6 +81,11 @@ export interface ResolverOptions {
   aggressiveNsec?: boolean;
   /** RFC 8020: a cached NXDOMAIN for a name answers every name below it (default true). */
   nxdomainCut?: boolean;
+  /**
+   * Precompiled answers kept (default 100000; 0 turns them off): encoded replies to questions
+   * answered from the cache alone, reused with ID, flags, question case and TTLs patched.
+   */
+  answerCache?: number;
 }
 
 export interface ResolverStats {
@@ -125,6 +131,8 @@ function cryptoRandom(): number {
  */
 export class Resolver {
   readonly cache: Cache;
+  /** Precompiled replies over `cache` (answer-cache.ts). */
+  readonly answers: AnswerCache;
   readonly selector: ServerSelector;
   readonly stats: ResolverStats = {
     queries: 0, coalesced: 0, servfail: 0, stale: 0, prefetches: 0, limitHits: 0, staleEarly: 0, primes: 0, primeFailures: 0, aggressive: 0, nxdomainCut: 0,
@@ -152,6 +160,7 @@ export class Resolver {
     const queryPort = opts.queryPort ?? 53;
     this.limits = { ...defaultLimits, ...opts.limits };
     this.cache = new Cache(clock, { ...opts.cache, ...(opts.serveStale === false ? { staleKeep: 0 } : {}) });
+    this.answers = new AnswerCache(this.cache, clock, { max: opts.answerCache ?? DEFAULT_ANSWER_CACHE, prefetch: opts.prefetch !== false });
     this.selector = new ServerSelector(clock, random, opts.selection);
     this.validationLimits = { ...defaultValidationLimits, ...opts.validation };
     const validating = opts.dnssec !== 'off';
@@ -192,18 +201,25 @@ export class Resolver {
     );
   }
 
-  /** Resolves one question. Never throws: failures are SERVFAIL with an EDE saying why. */
-  resolve(qname: Name | string, qtype: number, qclass: number = RRClass.IN, opts: ResolveOptions = {}): Promise<ResolveResult> {
+  /**
+   * Resolves one question. Never throws: failures are SERVFAIL with an EDE saying why. With
+   * `trace`, what the resolution read from the cache is recorded there (for precompiled answers).
+   */
+  resolve(qname: Name | string, qtype: number, qclass: number = RRClass.IN, opts: ResolveOptions & { trace?: CacheTrace } = {}): Promise<ResolveResult> {
     const name = typeof qname === 'string' ? Name.parse(qname.endsWith('.') ? qname : qname + '.') : qname;
     this.stats.queries++;
     const key = `${name.key}/${qtype}/${qclass}/${opts.cd ? 1 : 0}`;
     let p = this.inflight.get(key);
     let joined = false;
+    const trace = opts.trace;
     if (p) {
       this.stats.coalesced++;
       joined = true;
+      if (trace) trace.complete = false;
     } else {
-      p = this.run(name, qtype, qclass, opts.cd === true).finally(() => this.inflight.delete(key));
+      // A negative trust anchor ends at a time: whether the name is validated changes with it.
+      if (trace && this.validator?.config.negative.covering(name, this.clock.now())) trace.complete = false;
+      p = this.run(name, qtype, qclass, opts.cd === true, trace).finally(() => this.inflight.delete(key));
       this.inflight.set(key, p);
     }
     return this.withStaleTimer(p, name, qtype, qclass).then((r) => {
@@ -279,8 +295,9 @@ export class Resolver {
     return new Plan(this.limits, new ValidationBudget(this.validationLimits));
   }
 
-  private async run(name: Name, qtype: number, qclass: number, cd: boolean): Promise<ResolveResult> {
+  private async run(name: Name, qtype: number, qclass: number, cd: boolean, trace?: CacheTrace): Promise<ResolveResult> {
     const plan = this.newPlan();
+    plan.trace = trace;
     let res: ResolveResult;
     try {
       res = await this.resolveChain(name, qtype, qclass, plan, 0, true, cd);
@@ -300,24 +317,24 @@ export class Resolver {
       }
       this.stats.servfail++;
     }
-    if (this.opts.minimalResponses === false && res.rcode === Rcode.NOERROR && res.answer.length > 0) this.addZoneServers(res, qclass);
+    if (this.opts.minimalResponses === false && res.rcode === Rcode.NOERROR && res.answer.length > 0) this.addZoneServers(res, qclass, plan.trace);
     // Every upstream query of this question (validation's DNSKEY/DS fetches too) is charged to the plan.
     res.fromCache = plan.queries === 0;
     return res;
   }
 
   /** Non-minimal answers: NS RRset of the zone holding the final answer, and its servers' addresses. */
-  private addZoneServers(res: ResolveResult, qclass: number): void {
+  private addZoneServers(res: ResolveResult, qclass: number, trace?: CacheTrace): void {
     const last = res.answer[res.answer.length - 1]!;
     for (let n = last.name; ; n = n.parent()) {
-      const h = this.cache.get(n, RRType.NS, qclass);
+      const h = this.cache.get(n, RRType.NS, qclass, false, trace);
       if (h && h.entry.kind === 'rrset') {
         if (last.type === RRType.NS && last.name.equals(n)) return;
         res.authority = [...h.rrs, ...h.sigs];
         for (const ns of h.rrs) {
           const target = (ns.data as { target: Name }).target;
           for (const t of [RRType.A, RRType.AAAA]) {
-            const a = this.cache.get(target, t, qclass);
+            const a = this.cache.get(target, t, qclass, false, trace);
             if (a && a.entry.kind === 'rrset') res.additional.push(...a.rrs, ...a.sigs);
           }
         }
@@ -344,7 +361,7 @@ export class Resolver {
       return { ...r, security: verdict.security, ad: verdict.security === 'secure', ...(verdict.ede && !r.ede && (verdict.security === 'bogus' || (verdict.security === 'insecure' && INSECURE_EDES.includes(verdict.ede.infoCode))) ? { ede: verdict.ede } : {}) };
     };
     for (;;) {
-      const cached = this.lookup(sname, qtype, qclass, false, validate && this.validator !== undefined);
+      const cached = this.lookup(sname, qtype, qclass, false, validate && this.validator !== undefined, plan.trace);
       let next: Name;
       if (cached) {
         if (validating) verdict = worse(verdict, cached.verdict);
@@ -357,6 +374,8 @@ export class Resolver {
           return done({ rcode: cached.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer: answer.concat(cached.rrs, cached.sigs), authority: [...cached.soa, ...cached.proof], additional: [] });
         }
       } else {
+        // Beyond the cache (synthesis or upstream): not an answer to precompile.
+        if (plan.trace) plan.trace.complete = false;
         const synth = validating && this.denials && !this.validator!.outOfScope(sname) ? this.denials.synthesise(sname, qtype, plan.validation) : undefined;
         if (synth) {
           // RFC 8198: the validated NSEC/NSEC3 chain already proves it; nothing goes upstream.
@@ -432,7 +451,7 @@ export class Resolver {
     return { rrs: r.rrs, sigs: r.sigs };
   }
 
-  private lookup(name: Name, qtype: number, qclass: number, stale: boolean, validated = false):
+  private lookup(name: Name, qtype: number, qclass: number, stale: boolean, validated = false, trace?: CacheTrace):
     | { kind: 'answer' | 'cname' | 'nodata' | 'nxdomain'; rrs: ResourceRecord[]; soa: ResourceRecord[]; sigs: ResourceRecord[]; proof: ResourceRecord[]; verdict: Verdict }
     | undefined {
     // With validation on, data not yet validated does not count as a hit (it is fetched again).
@@ -440,20 +459,20 @@ export class Resolver {
     const usable = (h: CacheHit | undefined): h is CacheHit => h !== undefined && (!validated || h.entry.security !== undefined)
       && !(stale && h.entry.security === 'bogus') && !(h.entry.kind === 'rrset' && h.entry.rank <= Rank.ADDITIONAL);
     const verdictOf = (h: CacheHit): Verdict => ({ security: h.entry.security ?? 'insecure', ede: h.entry.ede });
-    const nx = this.cache.getNxdomain(name, qclass, stale);
+    const nx = this.cache.getNxdomain(name, qclass, stale, trace);
     if (usable(nx)) return { kind: 'nxdomain', rrs: [], soa: nx.soa, sigs: [], proof: nx.proof, verdict: verdictOf(nx) };
     if (this.opts.nxdomainCut !== false && !stale) {
       // RFC 8020: nothing exists below a name that does not exist.
       for (let a = name; !a.isRoot; ) {
         a = a.parent();
-        const up = this.cache.getNxdomain(a, qclass);
+        const up = this.cache.getNxdomain(a, qclass, false, trace);
         if (usable(up) && up.entry.security !== 'bogus') {
           this.stats.nxdomainCut++;
           return { kind: 'nxdomain', rrs: [], soa: up.soa, sigs: [], proof: up.proof, verdict: verdictOf(up) };
         }
       }
     }
-    const h = this.cache.get(name, qtype, qclass, stale);
+    const h = this.cache.get(name, qtype, qclass, stale, trace);
     if (usable(h)) {
       if (!stale) this.maybePrefetch(h, name, qtype, qclass);
       return h.entry.kind === 'nodata'
@@ -461,7 +480,7 @@ export class Resolver {
         : { kind: 'answer', rrs: h.rrs, soa: [], sigs: h.sigs, proof: h.proof, verdict: verdictOf(h) };
     }
     if (qtype !== RRType.CNAME) {
-      const c = this.cache.get(name, RRType.CNAME, qclass, stale);
+      const c = this.cache.get(name, RRType.CNAME, qclass, stale, trace);
       if (usable(c) && c.entry.kind === 'rrset') return { kind: 'cname', rrs: c.rrs.slice(0, 1), soa: [], sigs: c.sigs, proof: [], verdict: verdictOf(c) };
     }
     return undefined;

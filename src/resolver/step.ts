@@ -1,13 +1,24 @@
 import type { Endpoint, Next, Phase, Reply, Request, Step } from '../transport/handler.js';
-import { EdeCode, encodeEde, Opcode, Rcode, RRType, type Edns, type Message } from '../wire/index.js';
+import { EdeCode, EdnsOptionCode, encodeEde, encodeMessage, Opcode, Rcode, RRType, type Edns, type Message } from '../wire/index.js';
+import { questionKey, questionNameEnd } from '../authoritative/step.js';
 import type { Resolver } from './resolver.js';
 import { isLoopback } from './upstream.js';
+import type { CacheTrace } from './cache.js';
+
+function isEcs(o: { code: number }): boolean {
+  return o.code === EdnsOptionCode.CLIENT_SUBNET;
+}
 
 export interface ResolverStepOptions {
   /** Who may recurse. Default: loopback clients only. */
   allow?: (client: Endpoint) => boolean;
   /** UDP payload size we announce to clients (default 1232). */
   ednsUdpSize?: number;
+  /**
+   * Use the resolver's precompiled replies (default true). False: every question takes the
+   * full path and none is kept (tests compare the two).
+   */
+  precompiled?: boolean;
 }
 
 export const loopbackOnly = (client: Endpoint): boolean => isLoopback(client.address);
@@ -26,7 +37,10 @@ export class ResolverStep implements Step {
   constructor(private readonly resolver: Resolver, opts: ResolverStepOptions = {}) {
     this.allow = opts.allow ?? loopbackOnly;
     this.udpSize = opts.ednsUdpSize ?? 1232;
+    this.precompiled = opts.precompiled !== false;
   }
+
+  private readonly precompiled: boolean;
 
   private readonly udpSize: number;
 
@@ -46,16 +60,64 @@ export class ResolverStep implements Step {
     if (question.type === RRType.AXFR || question.type === RRType.IXFR || question.type === RRType.MAILA || question.type === RRType.MAILB) {
       return { message: this.reply(q, Rcode.REFUSED, { infoCode: EdeCode.NOT_SUPPORTED, text: 'zone transfers are not recursive' }), reason: 'qtype' };
     }
-    const r = await this.resolver.resolve(question.name, question.type, question.class, { rd: q.rd, cd: q.cd, do: q.edns?.do ?? false });
+    const dnssecOk = q.edns?.do ?? false;
+    // Precompiled replies (answer-cache.ts): only for questions written out in full, and not
+    // with ECS, whose answers may be meant for one network.
+    const answers = this.resolver.answers;
+    let nameEnd = -1;
+    let key = '';
+    let trace: CacheTrace | undefined;
+    if (this.precompiled && answers.enabled && !(q.edns?.options.length && q.edns.options.some(isEcs))) {
+      nameEnd = questionNameEnd(req.raw);
+      if (nameEnd >= 0) {
+        key = questionKey(req.raw, question, dnssecOk, nameEnd);
+        const wire = this.fastAnswer(req.raw, nameEnd, key, req.state.view);
+        if (wire) {
+          req.state.cached = true;
+          return { wire };
+        }
+        trace = this.resolver.cache.trace();
+      }
+    }
+    const r = await this.resolver.resolve(question.name, question.type, question.class, { rd: q.rd, cd: q.cd, do: dnssecOk, trace });
     // The monitor's cache hit ratio (MonitorStep reads it as `flags.cached`).
     if (r.fromCache === true) req.state.cached = true;
     const msg = this.reply(q, r.rcode, r.ede);
     // RFC 6840 §5.7: AD only for validated data, and only to clients that show they understand it.
-    msg.ad = r.ad === true && r.rcode !== Rcode.SERVFAIL && ((q.edns?.do ?? false) || q.ad);
+    msg.ad = r.ad === true && r.rcode !== Rcode.SERVFAIL && (dnssecOk || q.ad);
     msg.answer = r.answer;
     msg.authority = r.authority;
     msg.additional = r.additional;
+    if (trace && r.fromCache === true && r.ede === undefined && (r.rcode === Rcode.NOERROR || r.rcode === Rcode.NXDOMAIN) && r.security !== 'bogus') {
+      this.precompile(msg, r.ad === true, dnssecOk, req.state.view, key, nameEnd, trace);
+    }
     return { message: msg, reason: r.rcode === Rcode.SERVFAIL ? 'servfail' : undefined };
+  }
+
+  /**
+   * The reply to a query already answered from the cache, for the UDP fast path: `raw` is the
+   * query datagram, its question name ends at `qnameEnd`, `key` is its questionKey() (DO
+   * included) and `view` the view it was routed to. Gives the reply without OPT (ID, RD and CD
+   * from the query, the question's bytes as sent, TTLs current), or undefined: take the normal
+   * path. Never throws, never waits. The caller has already decided that this client may recurse
+   * in this view and that no zone of ours or policy answers the question.
+   */
+  fastAnswer(raw: Uint8Array, qnameEnd: number, key: string, view: string | undefined): Uint8Array | undefined {
+    const wire = this.resolver.answers.get(raw, qnameEnd, key, view);
+    // Counted as a question the resolver answered, as the full path counts it.
+    if (wire) this.resolver.stats.queries++;
+    return wire;
+  }
+
+  /** Keeps the encoded reply (without OPT) for later questions with the same key. */
+  private precompile(msg: Message, secure: boolean, dnssecOk: boolean, view: string | undefined, key: string, nameEnd: number, trace: CacheTrace): void {
+    try {
+      const wire = encodeMessage({ ...msg, edns: undefined });
+      if (questionNameEnd(wire) !== nameEnd) return;
+      this.resolver.answers.store(view, key, msg.cd, wire, nameEnd, [...msg.answer, ...msg.authority, ...msg.additional], secure, dnssecOk, trace);
+    } catch {
+      // Not encodable here (too large for one message): the full path answers it every time.
+    }
   }
 
   /** The response header: id, opcode, RD, CD and question copied as received; RA set, AA clear. */

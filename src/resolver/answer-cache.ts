@@ -1,0 +1,234 @@
+import type { Cache, CacheEntry, CacheTrace, Watch } from './cache.js';
+import type { Clock } from './types.js';
+import type { ResourceRecord } from '../wire/index.js';
+
+export const DEFAULT_ANSWER_CACHE = 100_000;
+
+const HEADER_SIZE = 12;
+
+/**
+ * One precompiled reply: the encoded message without OPT, where its TTL fields are and when the
+ * cache entry behind each runs out, and what it depended on in the cache.
+ */
+interface Precompiled {
+  readonly wire: Uint8Array;
+  /** Offset just past the question name (the same in every query with this key). */
+  readonly nameEnd: number;
+  /** Offset of every TTL field, in record order. */
+  readonly ttlAt: Uint16Array;
+  /** Expiry (ms) of the cache entry each TTL field counts down to. */
+  readonly expires: Float64Array;
+  /** The reply is taken from the cache again from this time (ms) on: a TTL would reach 0, or prefetch is due. */
+  readonly validUntil: number;
+  readonly generation: number;
+  readonly watches: readonly Watch[];
+  readonly versions: readonly number[];
+  /** Every part validated as secure: AD for clients that set DO or AD (RFC 6840 §5.7). */
+  readonly secure: boolean;
+  /** The query set DO (part of the key). */
+  readonly dnssecOk: boolean;
+}
+
+export interface AnswerCacheOptions {
+  /** Replies kept; when full the store is emptied and fills again (0: off). */
+  max: number;
+  /** The resolver prefetches popular entries near expiry: such a reply goes back to the cache in time. */
+  prefetch: boolean;
+}
+
+export interface AnswerCacheStats {
+  hits: number;
+  stores: number;
+  /** Replies dropped because the cache data under them changed, ran out or was flushed. */
+  invalidated: number;
+}
+
+/** Prefetch (resolver.ts maybePrefetch) looks at entries of at least this TTL. */
+const PREFETCH_MIN_TTL = 10;
+
+/**
+ * Precompiled resolver replies, as the authoritative step keeps them (DESIGN.md "How a query
+ * flows"): a reply built from the cache alone is kept encoded, keyed by view, question key
+ * (lower-cased name bytes, type, class, DO) and CD. A hit copies it and patches ID, RD, CD, AD,
+ * the question's name bytes (so the client's case comes back) and every TTL, counted down from
+ * the expiry of the cache entry it came from, so the bytes are those the full path would give.
+ *
+ * A kept reply is void once any cache key the resolution read (hit or miss) changed, a TTL
+ * would reach 0, the entry is due for prefetch, or the cache was flushed (its generation).
+ */
+export class AnswerCache {
+  /** By view (undefined: no view), then [CD clear, CD set]. */
+  private byView = new Map<string | undefined, [Map<string, Precompiled>, Map<string, Precompiled>]>();
+  private count = 0;
+  private seenGeneration: number;
+  readonly stats: AnswerCacheStats = { hits: 0, stores: 0, invalidated: 0 };
+
+  constructor(private readonly cache: Cache, private readonly clock: Clock, private readonly opts: AnswerCacheOptions) {
+    this.seenGeneration = cache.generation;
+  }
+
+  get enabled(): boolean {
+    return this.opts.max > 0;
+  }
+
+  /** Replies held now. */
+  get size(): number {
+    return this.count;
+  }
+
+  clear(): void {
+    this.byView = new Map();
+    this.count = 0;
+  }
+
+  /**
+   * The reply (no OPT) to the query `raw`, whose question name ends at `qnameEnd` and whose
+   * question key (authoritative/step.ts questionKey, DO included) is `key`; undefined when none
+   * is kept or it is no longer good. Synchronous and never throws.
+   */
+  get(raw: Uint8Array, qnameEnd: number, key: string, view: string | undefined): Uint8Array | undefined {
+    try {
+      if (this.count === 0) return undefined;
+      // A standard query (QR clear, opcode QUERY) with one question, read whole.
+      if (qnameEnd < HEADER_SIZE || raw.length < qnameEnd + 4 || (raw[2]! & 0xf8) !== 0 || raw[4] !== 0 || raw[5] !== 1) return undefined;
+      if (this.cache.generation !== this.seenGeneration) {
+        this.seenGeneration = this.cache.generation;
+        this.clear();
+        return undefined;
+      }
+      const maps = this.byView.get(view);
+      if (!maps) return undefined;
+      const cd = (raw[3]! & 0x10) !== 0;
+      const map = cd ? maps[1] : maps[0];
+      const p = map.get(key);
+      // The key holds the name's bytes, so a query with this key has its name end here too;
+      // anything else is a caller's mistake, not a reason to drop the reply.
+      if (!p || p.nameEnd !== qnameEnd) return undefined;
+      const now = this.clock.now();
+      if (now >= p.validUntil || !current(p.watches, p.versions)) {
+        map.delete(key);
+        this.count--;
+        this.stats.invalidated++;
+        return undefined;
+      }
+      this.stats.hits++;
+      return patch(p, raw, now);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Keeps `wire` (the encoded reply without OPT to a query like `raw`) when `trace` shows it was
+   * built from live cache data alone and nothing it read has changed since. `records` are the
+   * reply's records in wire order (answer, authority, additional); `secure` is the resolver's
+   * AD verdict and `dnssecOk` the query's DO bit (both fixed for the key).
+   */
+  store(view: string | undefined, key: string, cd: boolean, wire: Uint8Array, nameEnd: number, records: readonly ResourceRecord[], secure: boolean, dnssecOk: boolean, trace: CacheTrace): boolean {
+    if (this.opts.max <= 0 || !trace.complete || trace.generation !== this.cache.generation || !current(trace.watches, trace.versions)) return false;
+    const ttlAt = ttlOffsets(wire);
+    if (!ttlAt || ttlAt.length !== records.length) return false;
+    const expires = new Float64Array(records.length);
+    let validUntil = Infinity;
+    for (let i = 0; i < records.length; i++) {
+      const e: CacheEntry | undefined = trace.entries.get(records[i]!);
+      if (!e) return false;
+      expires[i] = e.expires;
+      // A TTL of 0 is left to the cache (it is about to expire), and so is an entry that
+      // prefetch may refresh: the full path is where prefetch is started.
+      let until = e.expires - 1000;
+      if (this.opts.prefetch && e.ttl >= PREFETCH_MIN_TTL) until = Math.min(until, e.expires - (Math.floor(e.ttl * 0.1) + 1) * 1000);
+      if (until < validUntil) validUntil = until;
+    }
+    const now = this.clock.now();
+    if (now >= validUntil) return false;
+    if (this.cache.generation !== this.seenGeneration) {
+      this.seenGeneration = this.cache.generation;
+      this.clear();
+    }
+    // Emptied when full: a flood of distinct names cannot grow it without bound.
+    if (this.count >= this.opts.max) this.clear();
+    let maps = this.byView.get(view);
+    if (!maps) {
+      maps = [new Map(), new Map()];
+      this.byView.set(view, maps);
+    }
+    const map = cd ? maps[1] : maps[0];
+    if (!map.has(key)) this.count++;
+    map.set(key, {
+      wire, nameEnd, ttlAt: Uint16Array.from(ttlAt), expires, validUntil, generation: trace.generation,
+      watches: trace.watches, versions: trace.versions, secure, dnssecOk,
+    });
+    this.stats.stores++;
+    return true;
+  }
+}
+
+function current(watches: readonly Watch[], versions: readonly number[]): boolean {
+  for (let i = 0; i < watches.length; i++) if (watches[i]!.v !== versions[i]) return false;
+  return true;
+}
+
+/** A copy of `p.wire` for the query `raw` at time `now` (ms). */
+function patch(p: Precompiled, raw: Uint8Array, now: number): Uint8Array {
+  const wire = p.wire;
+  const out = Buffer.allocUnsafe(wire.length);
+  out.set(wire);
+  out[0] = raw[0]!;
+  out[1] = raw[1]!;
+  // RD and CD as asked; AD only for validated data, to clients that set DO or AD.
+  out[2] = (wire[2]! & ~0x01) | (raw[2]! & 0x01);
+  const ad = p.secure && (p.dnssecOk || (raw[3]! & 0x20) !== 0);
+  out[3] = (wire[3]! & ~0x30) | (raw[3]! & 0x10) | (ad ? 0x20 : 0);
+  for (let i = HEADER_SIZE; i < p.nameEnd; i++) out[i] = raw[i]!;
+  const at = p.ttlAt;
+  const expires = p.expires;
+  for (let i = 0; i < at.length; i++) {
+    const ttl = Math.floor((expires[i]! - now) / 1000);
+    const o = at[i]!;
+    out[o] = ttl >>> 24;
+    out[o + 1] = (ttl >>> 16) & 0xff;
+    out[o + 2] = (ttl >>> 8) & 0xff;
+    out[o + 3] = ttl & 0xff;
+  }
+  return out;
+}
+
+/**
+ * Offsets of the TTL fields of every record in an encoded message, in order; undefined when the
+ * message does not parse to its exact end.
+ */
+export function ttlOffsets(wire: Uint8Array): number[] | undefined {
+  if (wire.length < HEADER_SIZE) return undefined;
+  const u16 = (o: number) => (wire[o]! << 8) | wire[o + 1]!;
+  const qd = u16(4);
+  const rrs = u16(6) + u16(8) + u16(10);
+  let off = HEADER_SIZE;
+  const skipName = (): boolean => {
+    for (;;) {
+      if (off >= wire.length) return false;
+      const len = wire[off]!;
+      if (len === 0) {
+        off++;
+        return true;
+      }
+      if ((len & 0xc0) === 0xc0) {
+        off += 2;
+        return true;
+      }
+      if (len > 63) return false;
+      off += len + 1;
+    }
+  };
+  for (let i = 0; i < qd; i++) {
+    if (!skipName()) return undefined;
+    off += 4;
+  }
+  const out: number[] = [];
+  for (let i = 0; i < rrs; i++) {
+    if (!skipName() || off + 10 > wire.length) return undefined;
+    out.push(off + 4);
+    off += 10 + u16(off + 8);
+  }
+  return off === wire.length ? out : undefined;
+}
