@@ -87,7 +87,7 @@ function* compileSteps(origin: Name, byKey: NodeTable): Generator<void, ZoneNode
  * the compile time and its garbage); child lists are flat typed arrays indexed by `node.index`.
  */
 function* canonicalOrder(byKey: NodeTable): Generator<void, ZoneNode[]> {
-  const all = Array.from(byKey.values());
+  const all = byKey.nodeList(); // not copied: 8 bytes a node less garbage
   yield;
   const n = all.length;
   for (let i = 0; i < n; i++) all[i]!.index = i;

@@ -262,6 +262,11 @@ export class NodeTable {
     return this.list.values();
   }
 
+  /** The nodes as the table holds them (insertion order until `adopt`); not to be changed. */
+  nodeList(): readonly ZoneNode[] {
+    return this.list;
+  }
+
   /**
    * Makes `nodes` (every node of the table, each with `index` its position there: the compiled
    * canonical order) the table's list, so a zone holds one array of its nodes, not two.
