@@ -74,6 +74,12 @@ function* compileSteps(origin: Name, byKey: NodeTable): Generator<void, ZoneNode
         set.additional = targetsOf(set, byKey, set.type === RRType.NS);
       } else if (set.type === RRType.SVCB || set.type === RRType.HTTPS) {
         set.additional = svcbTargetsOf(set, byKey);
+      } else if (set.type === RRType.CNAME) {
+        for (const rr of set.records) {
+          const target = targetName(rr);
+          const to = target && byKey.get(target);
+          if (to) shareTarget(rr, target, to.name);
+        }
       }
     }
   }
@@ -143,7 +149,9 @@ function targetsOf(set: RRset, byKey: NodeTable, glue: boolean): RRset[] | undef
     const target = targetName(rr);
     if (!target) continue;
     const node = byKey.get(target);
-    if (!node || (!glue && !node.isAuthoritative)) continue;
+    if (!node) continue;
+    shareTarget(rr, target, node.name);
+    if (!glue && !node.isAuthoritative) continue;
     for (const type of [RRType.A, RRType.AAAA]) {
       const addr = node.getRRset(type);
       if (addr && !(out ??= []).includes(addr)) out.push(addr);
@@ -197,6 +205,32 @@ export function targetName(rr: ResourceRecord): Name | undefined {
   const o = d as { target?: unknown; exchange?: unknown };
   const n = rr.type === RRType.MX ? o.exchange : o.target;
   return n instanceof Name ? n : undefined;
+}
+
+/**
+ * Points a record's target at the node's Name when both are spelled alike (case included), so
+ * the zone holds one Name for both: a CNAME's target parsed from RDATA is otherwise a second
+ * object for a name the tree already has. Only the identity of an equal, immutable Name
+ * changes; opaque or frozen data is left alone.
+ */
+function shareTarget(rr: ResourceRecord, target: Name, name: Name): void {
+  if (target === name || !sameSpelling(target, name)) return;
+  const d = rr.data as { target?: Name; exchange?: Name };
+  if (d instanceof Uint8Array || Object.isFrozen(d)) return;
+  if (d.target === target) d.target = name;
+  else if (d.exchange === target) d.exchange = name;
+}
+
+/** The same labels, byte for byte (case too); shared parents end the walk. */
+function sameSpelling(a: Name, b: Name): boolean {
+  if (a.labelCount !== b.labelCount) return false;
+  while (a !== b) {
+    if (a.labelCount === 0) return b.labelCount === 0;
+    if (a.firstLabel !== b.firstLabel) return false;
+    a = a.parent();
+    b = b.parent();
+  }
+  return true;
 }
 
 /** The type an RRSIG covers: `typeCovered` of decoded data, or the first two opaque bytes. */

@@ -43,7 +43,7 @@ export const NodeFlag = {
   NSEC3_OWNER: 16,
 } as const;
 
-/** The rarely set parts of an RRset, in one object shared by the sets that have none. */
+/** The rarely set parts of an RRset (see ZoneRRset.extra). */
 interface RRsetExtra {
   additional: readonly RRset[] | undefined;
   sigs: readonly ResourceRecord[] | undefined;
@@ -58,7 +58,11 @@ const NO_EXTRA: RRsetExtra = Object.freeze({ additional: undefined, sigs: undefi
  * at a million sets that is about 24 MB less to hold and trace.
  */
 class ZoneRRset implements RRset {
-  private extra: RRsetExtra = NO_EXTRA;
+  /**
+   * NO_EXTRA (neither set), the `additional` array itself (no sigs: a delegation's glue, an
+   * MX's addresses), or an RRsetExtra holding both.
+   */
+  private extra: RRsetExtra | readonly RRset[] = NO_EXTRA;
 
   constructor(public records: readonly ResourceRecord[]) {}
 
@@ -79,24 +83,26 @@ class ZoneRRset implements RRset {
   }
 
   get additional(): readonly RRset[] | undefined {
-    return this.extra.additional;
+    const x = this.extra;
+    return Array.isArray(x) ? x : (x as RRsetExtra).additional;
   }
 
   set additional(v: readonly RRset[] | undefined) {
-    if (v !== this.extra.additional) this.own().additional = v;
+    this.update(v, this.sigs);
   }
 
   get sigs(): readonly ResourceRecord[] | undefined {
-    return this.extra.sigs;
+    const x = this.extra;
+    return Array.isArray(x) ? undefined : (x as RRsetExtra).sigs;
   }
 
   set sigs(v: readonly ResourceRecord[] | undefined) {
-    if (v !== this.extra.sigs) this.own().sigs = v;
+    this.update(this.additional, v);
   }
 
-  private own(): RRsetExtra {
-    if (this.extra === NO_EXTRA) this.extra = { additional: undefined, sigs: undefined };
-    return this.extra;
+  private update(additional: readonly RRset[] | undefined, sigs: readonly ResourceRecord[] | undefined): void {
+    if (sigs === undefined) this.extra = additional ?? NO_EXTRA;
+    else this.extra = { additional, sigs };
   }
 }
 
