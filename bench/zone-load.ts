@@ -1,10 +1,14 @@
 // Zone load time and peak memory, Portcullis against the peers, on one generated file:
 //   node dist/bench/zone-load.js [N] [--keep DIR] [--only a,b]
+// Steps for --only: parse, check, load, array, named-checkzone, knotc, nsd-checkzone, knotd, nsd,
+// serve (also spelled portcullis).
 // N records (default 1,000,000, bench/gen-zone.ts). Every step runs in its own process, so
 // each peak RSS is that step's alone:
 //   parse        readZoneFile, records counted and dropped (the parser on its own)
 //   check        parse + checkZone with every record held (what `portcullis check-zone` does)
-//   load         parse + buildZone + checkBuiltZone (what a server load needs), records dropped after
+//   load         loadZoneFile: the parse streamed into the tree, checks on the tree (what
+//                `portcullis serve` does for an unsigned zone)
+//   array        the older path: parse into an array, buildZone, checkBuiltZone, records dropped
 //   named-checkzone -i local, knotc zone-check (offline), nsd-checkzone: the peers' checkers
 //   knotd, nsd, portcullis serve: the daemons, from spawn to the first answer for the SOA;
 //                memory as PSS of the process tree a second later and the largest VmHWM in it
@@ -20,6 +24,7 @@ import { Name, type ResourceRecord } from '../src/wire/index.js';
 import { readZoneFile, RecordPositions } from '../src/zone/parser.js';
 import { checkBuiltZone, checkZone } from '../src/zone/checks.js';
 import { buildZone } from '../src/zone/zone.js';
+import { loadZoneFile } from '../src/zone/checks-load.js';
 import { generateZone, GEN_ORIGIN } from './gen-zone.js';
 import { findBinary, startAuth, type AuthName } from './peers.js';
 import { cpuSeconds, memory, processTree } from './proc.js';
@@ -56,27 +61,33 @@ async function child(step: string, file: string): Promise<void> {
     let n = 0;
     for await (const _ of readZoneFile(file, { origin })) n++;
     note = `${n} records`;
-  } else {
-    // Positions in a table dropped after the checks, as check-zone and the server should
-    // (findings say FILE:LINE:COL).
+  } else if (step === 'check') {
+    // Positions in a table, as check-zone keeps them (findings say FILE:LINE:COL).
+    const positions = new RecordPositions();
+    const records: ResourceRecord[] = [];
+    for await (const rr of readZoneFile(file, { origin, positions })) records.push(rr);
+    lap('parse');
+    const r = checkZone(origin, records, { position: positions.get });
+    lap('check');
+    note = `${r.records.length} records, ${r.errors.length} errors, ${r.warnings.length} warnings (s: ${parts.join(', ')})`;
+  } else if (step === 'array') {
+    // The older server path: every record held in an array, then the tree, then the checks.
     let positions: RecordPositions | undefined = new RecordPositions();
     let records: ResourceRecord[] = [];
     for await (const rr of readZoneFile(file, { origin, positions })) records.push(rr);
     lap('parse');
-    if (step === 'check') {
-      const r = checkZone(origin, records, { position: positions.get });
-      lap('check');
-      note = `${r.records.length} records, ${r.errors.length} errors, ${r.warnings.length} warnings`;
-    } else {
-      const zone = buildZone(origin, records);
-      lap('build');
-      const r = checkBuiltZone(zone, records, { position: positions.get });
-      lap('check');
-      records = [];
-      positions = undefined;
-      note = `${zone.recordCount} records, ${zone.nodeCount} names, ${r.errors.length} errors, ${r.warnings.length} warnings`;
-    }
-    note += ` (s: ${parts.join(', ')})`;
+    const zone = buildZone(origin, records);
+    lap('build');
+    const r = checkBuiltZone(zone, records, { position: positions.get });
+    lap('check');
+    records = [];
+    positions = undefined;
+    note = `${zone.recordCount} records, ${zone.nodeCount} names, ${r.errors.length} errors, ${r.warnings.length} warnings (s: ${parts.join(', ')})`;
+  } else {
+    // What `portcullis serve` does: records streamed into the tree, checks on the tree.
+    const r = await loadZoneFile(origin, file);
+    lap('load');
+    note = `${r.zone?.recordCount ?? 0} records, ${r.zone?.nodeCount ?? 0} names, ${r.errors.length} errors, ${r.warnings.length} warnings (s: ${parts.join(', ')})`;
   }
   const seconds = (performance.now() - t0) / 1000;
   const used = process.cpuUsage();
@@ -171,6 +182,7 @@ async function main(): Promise<void> {
       ['parse', () => ours('parse', file)],
       ['check', () => ours('check', file)],
       ['load', () => ours('load', file)],
+      ['array', () => ours('array', file)],
       ['named-checkzone', () => checker('named-checkzone -i local', 'named-checkzone', ['-i', 'local', GEN_ORIGIN, file])],
       ['knotc', () => knotCheck(file, dir)],
       ['nsd-checkzone', () => checker('nsd-checkzone', 'nsd-checkzone', [GEN_ORIGIN, file])],
@@ -180,7 +192,7 @@ async function main(): Promise<void> {
     ];
     const rows: Row[] = [];
     for (const [name, run] of steps) {
-      if (only && !only.has(name)) continue;
+      if (only && !only.has(name) && !(name === 'serve' && only.has('portcullis'))) continue;
       const row = await run();
       rows.push(row);
       console.error(`${row.step}: ${row.seconds?.toFixed(2) ?? '-'} s (CPU ${row.cpu?.toFixed(2) ?? '-'} s), peak ${row.peakMB ?? '-'} MB`);

@@ -1,14 +1,14 @@
 // Loading zones for serving, in the order that costs least at a million records, without
-// blocking the event loop for long (the parse yields every 4096 records):
-// - unsigned zones: `loadZoneFile` (src/zone/checks-load.ts): parse once into an array with
-//   positions in a `RecordPositions` table, build the tree once, `checkBuiltZone` on the tree;
-//   the records and positions are dropped, only the zone is kept.
+// blocking the event loop for long (the parse yields about every 4096 records, read in batches):
+// - unsigned zones: `loadZoneFile` (src/zone/checks-load.ts): the parse streamed into the tree
+//   builder (no array of records), `checkBuiltZone` on the tree, the file read again only to
+//   place findings; only the zone is kept.
 // - zones with `dnssec.sign`: the signer needs the checked records before the build, so the
 //   records are kept until it is done: parse → `checkZone` → sign → `buildZone`.
 import { stat } from 'node:fs/promises';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Name, type ResourceRecord } from '../wire/index.js';
-import { readZoneFile, RecordPositions, ZoneError, warningText, type ZoneWarning } from '../zone/parser.js';
+import { readZoneFileBatches, RecordPositions, ZoneError, warningText, type ZoneWarning } from '../zone/parser.js';
 import { buildZone, type Zone } from '../zone/zone.js';
 import { checkZone, findingText } from '../zone/checks.js';
 import { loadZoneFile } from '../zone/checks-load.js';
@@ -93,14 +93,19 @@ async function loadSigned(origin: Name, file: string, signer: ZoneSigner, now: n
   const positions = new RecordPositions();
   const records: ResourceRecord[] = [];
   try {
-    for await (const rr of readZoneFile(file, {
+    let sinceYield = 0;
+    for await (const batch of readZoneFileBatches(file, {
       origin, warnings: parserWarnings, positions,
       onError: (e) => {
         if (errors.length < MAX_ERRORS) errors.push(e.message);
       },
     })) {
-      records.push(rr);
-      if (records.length % CHUNK === 0) await yieldToLoop();
+      for (const rr of batch) records.push(rr);
+      sinceYield += batch.length;
+      if (sinceYield >= CHUNK) {
+        sinceYield = 0;
+        await yieldToLoop();
+      }
     }
   } catch (e) {
     errors.push(text(e));

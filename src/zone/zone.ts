@@ -642,10 +642,11 @@ interface ParentCache {
  * allocates nothing until an ancestor is actually missing.
  */
 function nodeFor(byKey: NodeTable, name: Name, originDepth: number, parents: ParentCache): ZoneNode {
-  const found = byKey.get(name);
+  const h = byKey.hash(name);
+  const found = byKey.getHashed(name, h);
   if (found) return found;
   const node = new ZoneNode(name);
-  byKey.set(node);
+  byKey.set(node, h);
   let child = node;
   while (child.name.labelCount > originDepth) {
     const up = child.name.parent();
@@ -653,8 +654,8 @@ function nodeFor(byKey: NodeTable, name: Name, originDepth: number, parents: Par
       child.parent = parents.node;
       break;
     }
-    const h = byKey.hash(up);
-    const existing = byKey.getHashed(up, h);
+    const hu = byKey.hash(up);
+    const existing = byKey.getHashed(up, hu);
     if (existing) {
       child.parent = existing;
       parents.name = up;
@@ -662,7 +663,7 @@ function nodeFor(byKey: NodeTable, name: Name, originDepth: number, parents: Par
       break;
     }
     const created = new ZoneNode(up);
-    byKey.set(created, h);
+    byKey.set(created, hu);
     child.parent = created;
     child = created;
   }
