@@ -1,5 +1,6 @@
 import type { Next, Reply, Request, Step } from '../transport/handler.js';
-import { encodeMessage, HEADER_SIZE, makeMessage, Opcode, Rcode, RRClass, RRType, type Message, type Question, type ResourceRecord, type TxtData } from '../wire/index.js';
+import { wireQuestionKey, type FastQuery } from '../transport/fast.js';
+import { encodeMessage, HEADER_SIZE, makeMessage, Opcode, Rcode, RRClass, RRType, type Message, type Name, type Question, type ResourceRecord, type TxtData } from '../wire/index.js';
 import { lookup, type Answer, type LookupOptions } from './lookup.js';
 import type { Zone } from '../zone/zone.js';
 import type { ZoneSet } from './zone-set.js';
@@ -54,7 +55,7 @@ export class AuthoritativeStep implements Step {
    * and Knot precompute). The zone's serial is checked on every hit, so an in-place update
    * rebuilds the answer.
    */
-  private cache = new Map<string, CachedAnswer>();
+  private cache = new Map<string, CachedAnswer | typeof NO_ZONE>();
   /** The zone set the cache belongs to: a reload swaps the set and empties the cache. */
   private cacheZones: ZoneSet | undefined;
   private readonly cacheMax: number;
@@ -93,8 +94,14 @@ export class AuthoritativeStep implements Step {
     const nameEnd = questionNameEnd(req.raw);
     const key = this.cacheMax > 0 ? questionKey(req.raw, question, dnssec, nameEnd) : '';
     const hit = this.cacheMax > 0 ? this.cache.get(key) : undefined;
+    if (hit === NO_ZONE) return next(req);
     const zone = hit !== undefined ? hit.zone : zones.findForQuery(question.name, question.type, question.class);
-    if (!zone) return next(req);
+    if (!zone) {
+      // Remembered, so the fast path can pass names outside our zones on (to the resolver)
+      // without a zone search; the cache is emptied whenever the zone set changes.
+      if (this.cacheMax > 0 && nameEnd >= 0 && question.class !== RRClass.CH) this.remember(key, NO_ZONE);
+      return next(req);
+    }
     req.state.zone = hit !== undefined ? hit.originText : this.originText(zone);
     if (question.type === RRType.OPT || question.type === RRType.TSIG || question.type === RRType.TKEY) {
       return { message: response(q, Rcode.FORMERR, false), reason: 'formerr' };
@@ -117,10 +124,31 @@ export class AuthoritativeStep implements Step {
     const wire = encodeMessage(msg);
     // Only answers whose question we can patch in place are kept (see patchAnswer).
     if (nameEnd < 0 || nameEnd !== questionNameEnd(wire)) return { message: msg };
-    // Emptied when full: a flood of random names cannot grow it without bound.
-    if (hit === undefined && this.cache.size >= this.cacheMax) this.cache.clear();
-    this.cache.set(key, { zone, originText: this.originText(zone), serial, wire });
+    this.remember(key, { zone, originText: this.originText(zone), serial, wire, name: question.name });
     return { wire: patchAt(wire, req.raw, nameEnd) };
+  }
+
+  private remember(key: string, entry: CachedAnswer | typeof NO_ZONE): void {
+    // Emptied when full: a flood of random names cannot grow it without bound.
+    if (this.cache.size >= this.cacheMax && !this.cache.has(key)) this.cache.clear();
+    this.cache.set(key, entry);
+  }
+
+  /**
+   * The fast path's lookup: the precompiled answer for `q` (still valid for its zone's serial),
+   * NO_ZONE when the name is known to be outside every zone, or undefined (the pipeline will
+   * look it up and fill the cache). Only plain IN queries get here (parseFastQuery).
+   */
+  fastHit(q: FastQuery): CachedAnswer | typeof NO_ZONE | undefined {
+    if (this.cacheMax <= 0 || this.getZones() !== this.cacheZones) return undefined;
+    const hit = this.cache.get(q.key);
+    if (hit === undefined || hit === NO_ZONE) return hit;
+    return hit.serial === hit.zone.serial ? hit : undefined;
+  }
+
+  /** A hit's bytes for this query: ID, RD, CD and the question's case from the query. */
+  static patch(hit: CachedAnswer, q: FastQuery): Uint8Array {
+    return patchAt(hit.wire, q.raw, q.qnameEnd);
   }
 
   /** The zone's origin as text, remembered per zone: printing a Name walks its labels. */
@@ -150,12 +178,17 @@ export class AuthoritativeStep implements Step {
 }
 
 /** One precompiled answer, valid for one serial of its zone. */
-interface CachedAnswer {
+export interface CachedAnswer {
   readonly zone: Zone;
   readonly originText: string;
   readonly serial: number;
   readonly wire: Uint8Array;
+  /** The question name it was built for (monitoring and rate limiting read it). */
+  readonly name: Name;
 }
+
+/** A cache entry for a name outside every zone of the set. */
+export const NO_ZONE = 0;
 
 /** The response skeleton: id, opcode, rd and cd copied; the question exactly as received. */
 function response(q: Message, rcode: number, aa: boolean): Message {
@@ -171,8 +204,6 @@ export function fromAnswer(q: Message, a: Answer): Message {
   return msg;
 }
 
-/** Scratch space for questionKey: a name of at most 255 octets, type, class and DO. */
-const keyScratch = Buffer.alloc(256 + 5);
 
 /**
  * The cache key of a question: the name's wire bytes ASCII-folded to lower case, then the
@@ -184,17 +215,7 @@ const keyScratch = Buffer.alloc(256 + 5);
 export function questionKey(raw: Uint8Array, question: Question, dnssec: boolean, end = questionNameEnd(raw)): string {
   const n = end - HEADER_SIZE;
   if (end < 0 || n > 255 || end + 4 > raw.length) return `~${question.name.key}|${question.type}|${question.class}|${dnssec ? 1 : 0}`;
-  for (let i = 0; i < n; i++) {
-    const c = raw[HEADER_SIZE + i]!;
-    // Label lengths are at most 63, below 'A', so only letters change.
-    keyScratch[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-  }
-  keyScratch[n] = raw[end]!;
-  keyScratch[n + 1] = raw[end + 1]!;
-  keyScratch[n + 2] = raw[end + 2]!;
-  keyScratch[n + 3] = raw[end + 3]!;
-  keyScratch[n + 4] = dnssec ? 1 : 0;
-  return keyScratch.toString('latin1', 0, n + 5);
+  return wireQuestionKey(raw, end, dnssec);
 }
 
 /**

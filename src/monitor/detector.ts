@@ -465,6 +465,11 @@ export class Detector {
     return 'p|' + client + '|' + domain;
   }
 
+  /** True while some client, domain or pair is throttled or blocked (decide() may act). */
+  get enforcing(): boolean {
+    return this.enforced.size > 0;
+  }
+
   /**
    * What to do with a query before answering it. Cheap when nothing is enforced (one size
    * check); otherwise a registered-domain split and up to three map lookups.

@@ -44,6 +44,19 @@ function lowerLabelsOf(qname: Name | string): readonly string[] {
  * from one of our zones, that zone is the domain: a zone is exactly "who controls these names".
  */
 export function nameFeatures(qname: Name | string, zone?: string): NameFeatures {
+  if (typeof qname === 'string') return computeFeatures(qname, zone);
+  // Names of precompiled answers come back as the same Name object query after query: their
+  // features are kept with them (a WeakMap, so they go when the answer cache lets go).
+  const memo = featureMemo.get(qname);
+  if (memo !== undefined && memo.zone === zone) return memo.f;
+  const f = computeFeatures(qname, zone);
+  featureMemo.set(qname, { zone, f });
+  return f;
+}
+
+const featureMemo = new WeakMap<Name, { zone: string | undefined; f: NameFeatures }>();
+
+function computeFeatures(qname: Name | string, zone?: string): NameFeatures {
   const labels = lowerLabelsOf(qname);
   const n = labels.length;
   let keep: number;

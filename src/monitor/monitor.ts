@@ -264,6 +264,11 @@ export class Monitor {
     return row;
   }
 
+  /** True while the detector throttles or blocks someone (the fast path then steps aside). */
+  get enforcing(): boolean {
+    return this.detector.enforcing;
+  }
+
   /** Asked before answering: undefined, or throttle/block with the EDE to answer with. */
   decide(client: string, qname: QueryEvent['qname']): Decision | undefined {
     return this.detector.decide(client, qname);

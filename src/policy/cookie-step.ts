@@ -1,4 +1,5 @@
 import type { Next, Reply, Request, Step } from '../transport/handler.js';
+import type { FastNext, FastQuery, FastResult } from '../transport/fast.js';
 import { EdnsOptionCode, Rcode, type EdnsOption } from '../wire/index.js';
 import { CookieJar } from './cookies.js';
 
@@ -16,6 +17,11 @@ export class CookieStep implements Step {
   valid = 0;
 
   constructor(readonly jar: CookieJar) {}
+
+  /** The fast path only takes an OPT without options, so never a COOKIE: nothing to check. */
+  fast(q: FastQuery, next: FastNext): FastResult {
+    return next(q);
+  }
 
   async handle(req: Request, next: Next): Promise<Reply> {
     const opt = req.message.edns?.options.find((o) => o.code === EdnsOptionCode.COOKIE);

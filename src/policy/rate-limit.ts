@@ -1,4 +1,5 @@
 import type { Next, Reply, Request, Step } from '../transport/handler.js';
+import { FAST_DROP, SLOW, type FastNext, type FastQuery, type FastResult } from '../transport/fast.js';
 import { Rcode, RRType, type Message } from '../wire/index.js';
 import { addressBytes, isMappedV4, maskBytes } from './address.js';
 import type { Acl } from './acl.js';
@@ -160,6 +161,10 @@ export class RateLimitStep implements Step {
 
   constructor(readonly limiter: RateLimiter) {}
 
+  fast(q: FastQuery, next: FastNext): FastResult {
+    return rateLimitFast(this.limiter, q, next);
+  }
+
   async handle(req: Request, next: Next): Promise<Reply> {
     const reply = await next(req);
     if (reply.drop || req.transport !== 'udp' || req.state.validCookie) return reply;
@@ -180,6 +185,42 @@ export class RateLimitStep implements Step {
       reason: 'rate-limit-slip',
     };
   }
+}
+
+/**
+ * The fast path's rate limiting: the same accounting as `RateLimitStep.handle` for a
+ * precompiled answer (classified by its header, named by the question). A slip is built from
+ * the query's own bytes: header flags copied, QR and TC set, AA clear, the answer's rcode, no
+ * records (the front step adds the OPT).
+ */
+export function rateLimitFast(limiter: RateLimiter, q: FastQuery, next: FastNext): FastResult {
+  const wire = next(q);
+  if (!wire) return wire;
+  const exempt = limiter.opts.exempt;
+  if (exempt && exempt.allows({ address: q.client })) return wire;
+  // The accounting name is the question's Name.key; without a Name at hand, the pipeline.
+  const qname = q.qname;
+  if (qname === undefined) return SLOW;
+  const rcode = wire[3]! & 0xf;
+  const hasAnswer = ((wire[6]! << 8) | wire[7]!) > 0;
+  let category: RateCategory;
+  let name: string;
+  if (rcode === Rcode.NXDOMAIN) { category = 'nxdomains'; name = qname.key; }
+  else if (rcode !== Rcode.NOERROR) { category = 'errors'; name = ''; }
+  else if (hasAnswer) { category = 'responses'; name = `${qname.key}/${q.qtype}`; }
+  else { category = 'nodata'; name = qname.key; }
+  const verdict = limiter.account(q.client, category, name);
+  if (verdict === 'send') return wire;
+  q.rateLimited = true;
+  if (verdict === 'drop') return FAST_DROP;
+  const raw = q.raw;
+  const end = q.qnameEnd + 4;
+  const out = Buffer.allocUnsafe(end);
+  out.set(raw.subarray(0, end));
+  out[2] = (raw[2]! | 0x82) & ~0x04;
+  out[3] = (raw[3]! & 0xf0) | rcode;
+  out[6] = out[7] = out[8] = out[9] = out[10] = out[11] = 0;
+  return out;
 }
 
 /** Enough of a precompiled wire answer to classify it: rcode and whether it has answers. */

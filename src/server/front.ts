@@ -3,6 +3,7 @@
 // RFC 6891 (EDNS), RFC 5001 (NSID), RFC 8914 (EDE), RFC 7766 §8 (TCP sizes).
 import { EdeCode, EdnsOptionCode, encodeMessage, Opcode, Rcode, decodeMessage, type Edns, type EdnsOption, type Message } from '../wire/index.js';
 import type { Next, Reply, Request, Step } from '../transport/handler.js';
+import { SLOW, type FastNext, type FastQuery, type FastResult } from '../transport/fast.js';
 import { makeResponse } from './response.js';
 
 export interface FrontOptions {
@@ -63,6 +64,27 @@ export class FrontStep implements Step {
       }
     }
     return this.finalize(req, reply);
+  }
+
+  /**
+   * The fast path (plain UDP queries): the header checks of `handle` hold by construction
+   * (parseFastQuery), so what is left is the OPT of the reply and its size. A reply that does
+   * not fit, or that the amplification cap would truncate, goes to the pipeline, which
+   * truncates it.
+   */
+  fast(q: FastQuery, next: FastNext): FastResult {
+    const wire = next(q);
+    if (!wire) return wire;
+    let out = wire;
+    let limit = CLASSIC_UDP_SIZE;
+    if (q.edns) {
+      limit = Math.max(CLASSIC_UDP_SIZE, Math.min(q.udpSize, this.udpSize));
+      out = appendOpt(wire, q.do ? this.optDo : this.optPlain);
+    }
+    if (out.length > limit) return SLOW;
+    const cap = this.maxAmplification;
+    if (cap !== undefined && out.length > cap * q.raw.length && (out[2]! & 0x02) === 0) return SLOW;
+    return out;
   }
 
   /** The largest reply this request may get. */

@@ -1,6 +1,7 @@
 // Steps grouped in the fixed phases of DESIGN.md, composed once into one Handler.
 import { EdeCode, Rcode } from '../wire/index.js';
 import { PHASES, type Handler, type Next, type Phase, type Reply, type Request, type Step } from '../transport/handler.js';
+import { SLOW, type FastHandler, type FastNext, type FastResult } from '../transport/fast.js';
 import { makeResponse } from './response.js';
 
 /**
@@ -36,6 +37,28 @@ export function composePipeline(steps: readonly Step[], terminal: Step = new Ref
   for (let i = inner.length - 1; i >= 0; i--) next = link(inner[i]!, next);
   for (const step of finalize) next = link(step, next);
   return next;
+}
+
+/**
+ * The synchronous twin of composePipeline for the UDP fast path, in the same order; where
+ * nothing answered, SLOW (the refusal is built by the pipeline). Undefined when a step has no
+ * `fast` method (dnstap, steps added by tests): then every query takes the pipeline.
+ */
+export function composeFastPath(steps: readonly Step[]): FastHandler | undefined {
+  const ordered = orderSteps(steps);
+  if (ordered.some((s) => typeof s.fast !== 'function')) return undefined;
+  const inner = ordered.filter((s) => s.phase !== 'finalize');
+  const finalize = ordered.filter((s) => s.phase === 'finalize');
+  let next: FastNext = slowTerminal;
+  for (let i = inner.length - 1; i >= 0; i--) next = linkFast(inner[i]!, next);
+  for (const step of finalize) next = linkFast(step, next);
+  return next;
+}
+
+const slowTerminal: FastNext = (): FastResult => SLOW;
+
+function linkFast(step: Step, next: FastNext): FastNext {
+  return (q) => step.fast!(q, next);
 }
 
 function link(step: Step, next: Next): Next {

@@ -1,4 +1,5 @@
 // The running server: config + zones + pipeline + listeners, reload and drain.
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import type { Handler, Step } from '../transport/handler.js';
 import { parseListenAddress, type ListenAddress } from '../transport/address.js';
@@ -8,7 +9,8 @@ import { ZoneSet } from '../authoritative/zone-set.js';
 import type { Zone } from '../zone/zone.js';
 import { ConfigError, formatIssue, loadConfig, nsidBytes, type Config } from './config.js';
 import { FrontStep } from './front.js';
-import { composePipeline } from './pipeline.js';
+import { composeFastPath, composePipeline } from './pipeline.js';
+import { SLOW, type FastHandler } from '../transport/fast.js';
 import type { Logger } from './log.js';
 import { loadZone, fileSignature, type ZoneLoad } from './zones.js';
 import { buildZone } from '../zone/zone.js';
@@ -77,6 +79,9 @@ export class PortcullisServer {
   readonly getZones = (): ZoneSet => this.zoneSet;
   /** What the transports call: one indirection so a reload can swap the whole pipeline. */
   readonly dispatch: Handler = (req) => this.handler(req);
+  /** The synchronous fast path of the current pipeline (undefined: every query takes `handler`). */
+  private fastHandler: FastHandler | undefined;
+  readonly fastDispatch: FastHandler = (q) => (this.fastHandler === undefined ? SLOW : this.fastHandler(q));
 
   private constructor(opts: ServerOptions) {
     this.config = opts.config;
@@ -113,7 +118,9 @@ export class PortcullisServer {
       onError: (err, req) => this.logger.error({ err, qname: req.message.question[0]?.name.toString(), client: req.client.address }, 'step failed; answered SERVFAIL'),
     });
     // The xfr step is a finalize step after the front step: it wraps the chain (TSIG signs final bytes).
-    return composePipeline([front, this.xfr.step, ...(await this.answerSteps(this, config)), ...this.extraSteps]);
+    const steps = [front, this.xfr.step, ...(await this.answerSteps(this, config)), ...this.extraSteps];
+    this.fastHandler = composeFastPath(steps);
+    return composePipeline(steps);
   }
 
   /** Loads every zone of `config`, reusing `previous` ones whose file did not change. */
@@ -228,7 +235,15 @@ export class PortcullisServer {
           this.logger.warn({ listen: text }, `${a.scheme}:// listeners are not yet active; skipped`);
           continue;
         }
-        const u = new UdpListener(a, this.dispatch, { onError });
+        const u = new UdpListener(a, this.dispatch, {
+          onError,
+          fast: this.fastDispatch,
+          // Workers (node:cluster) each open their own batched socket on the port with
+          // SO_REUSEPORT, and the kernel spreads queries over them. Port 0 would give every
+          // worker a different port: there they share the primary's dgram socket instead.
+          reusePort: cluster.isWorker,
+          batched: !(cluster.isWorker && a.port === 0),
+        });
         await bindOne(a, 'udp', () => u.start());
         this.udp.push(u);
         // Port 0 (tests): TCP takes the port UDP got.

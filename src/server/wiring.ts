@@ -5,9 +5,11 @@
 // and survive reloads unless their config section changed.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import type { Endpoint, Next, Reply, Request, Step } from '../transport/handler.js';
+import { SLOW, wireNameText, type FastNext, type FastQuery, type FastResult } from '../transport/fast.js';
 import { EdeCode, encodeMessage, Name, Rcode, RRClass, type Message } from '../wire/index.js';
-import { AuthoritativeStep } from '../authoritative/step.js';
+import { AuthoritativeStep, NO_ZONE } from '../authoritative/step.js';
 import { ZoneSet } from '../authoritative/zone-set.js';
 import type { Zone } from '../zone/zone.js';
 import { Acl, AclRegistry, type AclSubject } from '../policy/acl.js';
@@ -170,6 +172,22 @@ export class ViewTable {
     }
   }
 
+  /**
+   * select() for the fast path: a plain query has no TSIG key, so a view that requires keys
+   * never matches it (as in select()).
+   */
+  selectFast(q: FastQuery): number {
+    const subject = { address: q.client };
+    for (let i = 0; i < this.views.length; i++) {
+      const v = this.views[i]!;
+      if (!v.clients.allows(subject)) continue;
+      if (v.destinations && !v.destinations.allows({ address: q.local.address })) continue;
+      if (v.keys) continue;
+      return i;
+    }
+    return -1;
+  }
+
   /** The first view that takes this request (BIND: match-clients, match-destinations, keys). */
   select(req: Request): number {
     const subject = subjectOf(req);
@@ -203,6 +221,16 @@ export class ViewStep implements Step {
     req.state.recursionAllowed = v.recursion.allows(subjectOf(req));
     return next(req);
   }
+
+  fast(q: FastQuery, next: FastNext): FastResult {
+    const i = this.table.selectFast(q);
+    if (i < 0) return SLOW;
+    const v = this.table.views[i]!;
+    q.viewIndex = i;
+    q.view = v.name;
+    q.recursionAllowed = v.recursion.allows({ address: q.client });
+    return next(q);
+  }
 }
 
 /** `answer`: the view's zones, after its allow-query check; other names go on to the resolver. */
@@ -225,6 +253,22 @@ export class ZonesStep implements Step {
     return v.auth.handle(req, next);
   }
 
+  /** A precompiled answer of the view (after its allow-query check), or on for names outside its zones. */
+  fast(q: FastQuery, next: FastNext): FastResult {
+    const v = this.table.views[q.viewIndex];
+    if (!v) return next(q);
+    const hit = v.auth.fastHit(q);
+    if (hit === undefined) return SLOW;
+    if (hit === NO_ZONE) return next(q);
+    if (v.defaultQuery || v.allowQuery.size) {
+      const acl = v.allowQuery.get(hit.zone.origin.key) ?? v.defaultQuery;
+      if (acl && !acl.allows({ address: q.client })) return SLOW;
+    }
+    q.zone = hit.originText;
+    q.qname = hit.name;
+    return AuthoritativeStep.patch(hit, q);
+  }
+
   /** Precompiled answers held over all views. */
   get cachedAnswers(): number {
     return this.table.views.reduce((n, v) => n + v.auth.cachedAnswers, 0);
@@ -245,6 +289,18 @@ export class RecursionStep implements Step {
     if (req.state.recursionAllowed) req.state.recursive = true;
     return this.inner.handle(req, next);
   }
+
+  /** A cached resolver answer for clients that may recurse; the pipeline for the rest. */
+  fast(q: FastQuery, next: FastNext): FastResult {
+    if (!q.recursionAllowed) return next(q);
+    const inner = this.inner as ResolverStep & { fastAnswer?: (raw: Uint8Array, qnameEnd: number, key: string, view: string | undefined) => Uint8Array | undefined };
+    if (typeof inner.fastAnswer !== 'function') return SLOW;
+    const out = inner.fastAnswer(q.raw, q.qnameEnd, q.key, q.view);
+    if (out === undefined) return SLOW;
+    q.recursive = true;
+    q.cached = true;
+    return out;
+  }
 }
 
 /** `accept`: the detector's verdict (block / throttle) before any work is done. */
@@ -259,6 +315,11 @@ export class DetectionStep implements Step {
     const d = this.monitor.decide(req.client.address, q.name);
     if (!d) return next(req);
     return { message: makeResponse(req.message, d.rcode, d.ede), reason: `detection-${d.action}` };
+  }
+
+  /** While nothing is enforced, decide() answers nothing: on. Otherwise the pipeline decides. */
+  fast(q: FastQuery, next: FastNext): FastResult {
+    return this.monitor.enforcing ? SLOW : next(q);
   }
 }
 
@@ -295,6 +356,34 @@ export class MonitorStep implements Step {
       },
     });
     return reply;
+  }
+
+  /** The same observation for a fast-path answer (or a fast-path drop by the rate limiter). */
+  fast(q: FastQuery, next: FastNext): FastResult {
+    const wire = next(q);
+    if (wire === undefined) return wire;
+    const dropped = wire === null;
+    this.monitor.observe({
+      time: Date.now(),
+      client: q.client,
+      transport: 'udp',
+      qname: q.qname ?? wireNameText(q.raw, q.qnameEnd),
+      qtype: q.qtype,
+      rcode: wire !== null ? wire[3]! & 0x0f : 0,
+      bytesIn: q.raw.length,
+      bytesOut: wire !== null ? wire.length : 0,
+      zone: q.zone,
+      view: q.view,
+      latencyMs: performance.now() - q.receivedAt,
+      recursive: q.recursive,
+      flags: {
+        tc: wire !== null && (wire[2]! & 0x02) !== 0,
+        rateLimited: q.rateLimited,
+        dropped,
+        cached: q.cached,
+      },
+    });
+    return wire;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Message } from '../wire/index.js';
+import type { FastNext, FastQuery, FastResult } from './fast.js';
 
 /** Where a request came from / arrived on. */
 export interface Endpoint {
@@ -69,6 +70,13 @@ export interface Step {
   readonly name: string;
   readonly phase: Phase;
   handle(req: Request, next: Next): Promise<Reply>;
+  /**
+   * The synchronous fast path (fast.ts) for a plain UDP query: the same decision as `handle`
+   * for what the step has ready, or SLOW (undefined) for everything else. It must not change
+   * any state (counters, buckets, windows) unless it returns an answer or FAST_DROP. A
+   * pipeline with any step lacking `fast` has no fast path.
+   */
+  fast?(q: FastQuery, next: FastNext): FastResult;
 }
 
 /** What a transport calls for every decoded request. */

@@ -1,13 +1,21 @@
 // DNS over UDP (RFC 1035 §4.2.1): one socket per listen address.
+//
+// Two ways to do the socket I/O, the same behaviour: the batched addon (recvmmsg/sendmmsg,
+// native/udp-batch) when it is built, node:dgram otherwise. Every datagram first goes to the
+// synchronous fast path (fast.ts) when the server gives one; what it does not answer goes
+// through the asynchronous pipeline (`handler`).
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Endpoint, Handler } from './handler.js';
 import type { ListenAddress } from './address.js';
 import { buildRequest, newStats, replyBytes, type ListenerStats } from './request.js';
+import { addressText, FastQuery, parseFastQuery, type FastHandler } from './fast.js';
+import { loadNativeUdp, type NativeHandle, type NativeUdp } from './udp-native.js';
 
 export interface UdpOptions {
-  /** Queries being answered at once; more are dropped (the client retries). Default 10000. */
+  /** Queries being answered at once on the slow path; more are dropped (the client retries). Default 10000. */
   maxInflight?: number;
   onError?: (err: unknown, where: string) => void;
   /**
@@ -16,18 +24,37 @@ export interface UdpOptions {
    * pause of a few milliseconds (GC, a busy CPU) under load would drop queries.
    */
   bufferSize?: number;
+  /** The synchronous fast path for plain queries (see fast.ts); called for every datagram. */
+  fast?: FastHandler;
+  /** Use the batched addon when it loads (default true). */
+  batched?: boolean;
+  /** SO_REUSEPORT on the batched socket (one socket per worker process). */
+  reusePort?: boolean;
 }
 
 export const DEFAULT_BUFFER_SIZE = 4 * 1024 * 1024;
 
 export class UdpListener {
   readonly stats: ListenerStats = newStats();
+  /** 'batched' (recvmmsg/sendmmsg addon) or 'dgram', once started. */
+  backend: 'batched' | 'dgram' = 'dgram';
+  /** Queries answered by the fast path (the rest of `answered` went through the pipeline). */
+  fastAnswered = 0;
   private socket: Socket | undefined;
+  private native: NativeUdp | undefined;
+  private handle: NativeHandle | undefined;
+  private recv = EMPTY;
+  private send = EMPTY;
+  private meta = EMPTY_META;
+  private addr: Uint8Array = EMPTY;
+  private slot = 0;
+  private metaWidth = 4;
   private local!: Endpoint;
   private inflight = 0;
   private closing = false;
   private drained: (() => void) | undefined;
   private readonly maxInflight: number;
+  private readonly fastQuery = new FastQuery();
 
   constructor(
     readonly address: ListenAddress,
@@ -39,9 +66,39 @@ export class UdpListener {
 
   /** Binds; rejects with the bind error (EACCES, EADDRINUSE, ...). */
   start(): Promise<void> {
+    const native = this.opts.batched === false ? undefined : loadNativeUdp();
+    if (native && isIP(this.address.host) !== 0) return this.startNative(native);
+    return this.startDgram();
+  }
+
+  private startNative(native: NativeUdp): Promise<void> {
+    const a = this.address;
+    try {
+      const h = native.open(a.family, a.host, a.port, this.opts.bufferSize ?? DEFAULT_BUFFER_SIZE, this.opts.reusePort === true);
+      this.native = native;
+      this.handle = h;
+      this.slot = native.SLOT;
+      this.metaWidth = native.META;
+      this.recv = Buffer.allocUnsafeSlow(native.BATCH * native.SLOT);
+      this.send = Buffer.allocUnsafeSlow(native.BATCH * native.SLOT);
+      this.meta = new Int32Array(native.BATCH * native.META);
+      this.addr = new Uint8Array(native.BATCH * 16);
+      this.local = { address: a.host, port: native.localPort(h), family: a.family };
+      this.fastQuery.local = this.local;
+      this.fastQuery.listener = a.text;
+      this.backend = 'batched';
+      native.start(h, this.recv, this.send, this.meta, this.addr, this.onBatch, this);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private startDgram(): Promise<void> {
     const a = this.address;
     const socket = createSocket({ type: a.family === 6 ? 'udp6' : 'udp4', ipv6Only: a.family === 6, reuseAddr: false, lookup: literalLookup });
     this.socket = socket;
+    this.backend = 'dgram';
     return new Promise((resolve, reject) => {
       const onBindError = (err: Error) => reject(err);
       socket.once('error', onBindError);
@@ -59,6 +116,8 @@ export class UdpListener {
         }
         const la = socket.address();
         this.local = { address: la.address, port: la.port, family: a.family };
+        this.fastQuery.local = this.local;
+        this.fastQuery.listener = a.text;
         socket.on('message', this.onMessage);
         resolve();
       });
@@ -70,17 +129,94 @@ export class UdpListener {
     return this.local.port;
   }
 
+  /** The addon's counters (batched backend only): [received, sent, sendErrors, batches, truncated]. */
+  nativeStats(): number[] | undefined {
+    return this.native && this.handle ? this.native.stats(this.handle) : undefined;
+  }
+
+  /**
+   * One batch read by the addon: every datagram is offered to the fast path, whose replies are
+   * left in the send slots (the addon sends them all with one sendmmsg when this returns); the
+   * rest are copied out and go through the pipeline.
+   */
+  private onBatch(count: number): void {
+    const meta = this.meta;
+    const w = this.metaWidth;
+    const slot = this.slot;
+    const now = performance.now();
+    for (let i = 0; i < count; i++) {
+      const m = i * w;
+      const len = meta[m]!;
+      this.stats.received++;
+      if (len < 0 || this.closing) {
+        // Larger than a slot (64 KiB cannot be a DNS query over UDP), or closing.
+        this.stats.dropped++;
+        continue;
+      }
+      const family = meta[m + 2] === 6 ? 6 : 4;
+      const client = addressText(this.addr, i * 16, family);
+      const port = meta[m + 1]!;
+      const raw = this.recv.subarray(i * slot, i * slot + len);
+      const out = this.fast(raw, client, port, family, now);
+      if (out === undefined) {
+        // The pipeline keeps the bytes past this batch: a copy.
+        this.slowPath(Buffer.from(raw), client, port, family);
+      } else if (out !== null) {
+        if (out.length <= slot) {
+          this.send.set(out, i * slot);
+          meta[m + 3] = out.length;
+        } else this.native!.sendTo(this.handle!, out, client, port);
+        this.stats.answered++;
+      } else this.stats.dropped++;
+    }
+  }
+
   private readonly onMessage = (buf: Buffer, rinfo: RemoteInfo): void => {
     this.stats.received++;
-    if (this.closing || this.inflight >= this.maxInflight) {
+    if (this.closing) {
       this.stats.dropped++;
       return;
     }
-    void this.serve(buf, rinfo);
+    const family = rinfo.family === 'IPv6' ? 6 : 4;
+    const out = this.fast(buf, rinfo.address, rinfo.port, family, performance.now());
+    if (out === undefined) this.slowPath(buf, rinfo.address, rinfo.port, family);
+    else if (out !== null) {
+      this.socket!.send(out, rinfo.port, rinfo.address);
+      this.stats.answered++;
+    } else this.stats.dropped++;
   };
 
-  private async serve(buf: Buffer, rinfo: RemoteInfo): Promise<void> {
-    const client: Endpoint = { address: rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 6 : 4 };
+  /** The fast path's answer: bytes, null (drop), or undefined (not taken). Never throws. */
+  private fast(raw: Uint8Array, client: string, port: number, family: 4 | 6, now: number): Uint8Array | null | undefined {
+    const fast = this.opts.fast;
+    if (fast === undefined) return undefined;
+    const q = this.fastQuery;
+    if (!parseFastQuery(raw, q)) return undefined;
+    q.reset();
+    q.client = client;
+    q.clientPort = port;
+    q.family = family;
+    q.receivedAt = now;
+    try {
+      const out = fast(q);
+      if (out !== undefined) this.fastAnswered++;
+      return out;
+    } catch (err) {
+      // A bug on the fast path must not lose the query: the pipeline answers it (and reports).
+      this.opts.onError?.(err, `udp fast path ${this.address.text}`);
+      return undefined;
+    }
+  }
+
+  private slowPath(raw: Uint8Array, address: string, port: number, family: 4 | 6): void {
+    if (this.inflight >= this.maxInflight) {
+      this.stats.dropped++;
+      return;
+    }
+    void this.serve(raw, { address, port, family });
+  }
+
+  private async serve(buf: Uint8Array, client: Endpoint): Promise<void> {
     const req = buildRequest(buf, client, this.local, 'udp', this.address.text);
     if (!req) {
       this.stats.dropped++;
@@ -89,13 +225,8 @@ export class UdpListener {
     this.inflight++;
     try {
       const wire = replyBytes(await this.handler(req));
-      if (wire && this.socket) {
-        // No callback: on the usual path the datagram leaves inside send(), and a callback
-        // would cost a tick per reply. A failed send is reported through the socket's 'error'
-        // event; close() waits for the send queue to empty.
-        this.socket.send(wire, rinfo.port, rinfo.address);
-        this.stats.answered++;
-      } else this.stats.dropped++;
+      if (wire && this.sendNow(wire, client)) this.stats.answered++;
+      else this.stats.dropped++;
     } catch (err) {
       this.stats.errors++;
       this.opts.onError?.(err, `udp ${this.address.text}`);
@@ -104,10 +235,24 @@ export class UdpListener {
     }
   }
 
+  /** Sends one reply outside a batch. False when the socket is gone. */
+  private sendNow(wire: Uint8Array, client: Endpoint): boolean {
+    if (this.handle !== undefined) {
+      const err = this.native!.sendTo(this.handle, wire, client.address, client.port);
+      if (err !== 0) this.opts.onError?.(new Error(`sendto ${client.address}: errno ${err}`), `udp ${this.address.text}`);
+      return err === 0;
+    }
+    if (!this.socket) return false;
+    // No callback: on the usual path the datagram leaves inside send(), and a callback would
+    // cost a tick per reply. A failed send is reported through the socket's 'error' event;
+    // close() waits for the send queue to empty.
+    this.socket.send(wire, client.port, client.address);
+    return true;
+  }
+
   /** Stops reading, lets queries in flight finish (at most `graceMs`), closes the socket. */
   async close(graceMs = 5000): Promise<void> {
-    const socket = this.socket;
-    if (!socket || this.closing) return;
+    if (this.closing || (!this.socket && this.handle === undefined)) return;
     this.closing = true;
     if (this.inflight > 0) {
       await new Promise<void>((resolve) => {
@@ -118,6 +263,15 @@ export class UdpListener {
         };
       });
     }
+    if (this.handle !== undefined) {
+      // Replies are sent synchronously by the addon: nothing is queued in user space.
+      this.native!.close(this.handle);
+      this.handle = undefined;
+      this.recv = this.send = this.addr = EMPTY;
+      this.meta = EMPTY_META;
+      return;
+    }
+    const socket = this.socket!;
     // Replies still queued in the kernel-bound send queue go out before the socket closes.
     const deadline = Date.now() + graceMs;
     while (socket.getSendQueueCount() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
@@ -125,6 +279,9 @@ export class UdpListener {
     await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
 }
+
+const EMPTY = Buffer.alloc(0);
+const EMPTY_META = new Int32Array(0);
 
 /**
  * dgram passes every send() destination through a lookup; ours are the literal addresses

@@ -1,5 +1,6 @@
 import { encodeMessage, makeMessage, Opcode, Rcode, RRType, type Message, type ResourceRecord, type SoaData } from '../wire/index.js';
 import type { Next, Reply, Request, Step } from '../transport/handler.js';
+import type { FastNext, FastQuery, FastResult } from '../transport/fast.js';
 import { appendErrorTsig, badTimeOther, signMessage, verifyMessage, type TsigKey, type TsigRecord } from './tsig.js';
 import { axfrRecords, ixfrRecords, packTransfer } from './transfer.js';
 import { serialGreater } from './record-set.js';
@@ -25,6 +26,11 @@ export class XfrStep implements Step {
   readonly phase = 'finalize' as const;
 
   constructor(private readonly svc: XfrService) {}
+
+  /** Plain queries only reach the fast path (no TSIG, no transfer, NOTIFY or UPDATE): not ours. */
+  fast(q: FastQuery, next: FastNext): FastResult {
+    return next(q);
+  }
 
   async handle(req: Request, next: Next): Promise<Reply> {
     const q = req.message;

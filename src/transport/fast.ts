@@ -1,0 +1,221 @@
+// The synchronous fast path for plain UDP queries (DESIGN.md "How a query flows": the hot path).
+//
+// A query that is nothing but a question (and an OPT without options) is read in place, without
+// building a Message, and offered to the steps' synchronous `fast` methods. A step answers from
+// what it has ready (a precompiled answer), passes it on, or says SLOW; SLOW sends the datagram
+// down the ordinary asynchronous pipeline, which gives exactly the same answer, only slower.
+// Steps change nothing (counters, windows, buckets) until an answer is certain, so a query that
+// goes SLOW halfway is seen once, by the slow path.
+import type { Name } from '../wire/index.js';
+import type { Endpoint } from './handler.js';
+
+/** What a fast step returns: bytes to send, FAST_DROP (send nothing), or SLOW. */
+export type FastResult = Uint8Array | null | undefined;
+export const SLOW = undefined;
+export const FAST_DROP = null;
+
+export type FastNext = (q: FastQuery) => FastResult;
+export type FastHandler = (q: FastQuery) => FastResult;
+
+/**
+ * One plain query, read in place. `raw` is only valid during the synchronous call (the
+ * transport reuses its buffers). Transports reuse one FastQuery; `reset` clears what steps set.
+ */
+export class FastQuery {
+  raw: Uint8Array = EMPTY;
+  /** Offset just past the question name (the type follows). */
+  qnameEnd = 0;
+  qtype = 0;
+  qclass = 0;
+  /** The query had an OPT record (then `udpSize` and `do` are its values). */
+  edns = false;
+  udpSize = 0;
+  do = false;
+  /** questionKey: the name's bytes lower-cased, type, class and DO, as latin1 (see `wireQuestionKey`). */
+  key = '';
+  client = '';
+  clientPort = 0;
+  family: 4 | 6 = 4;
+  local: Endpoint = NO_ENDPOINT;
+  listener = '';
+  /** performance.now() when the datagram was read. */
+  receivedAt = 0;
+
+  // Set by steps on the way (the fast counterparts of Request.state).
+  viewIndex = 0;
+  view: string | undefined = undefined;
+  recursionAllowed = false;
+  recursive = false;
+  cached = false;
+  rateLimited = false;
+  /** The zone that answered (its origin as text). */
+  zone: string | undefined = undefined;
+  /** The question name, when a step has it as a Name (the monitor and rate limiter use it). */
+  qname: Name | undefined = undefined;
+
+  reset(): void {
+    this.viewIndex = 0;
+    this.view = undefined;
+    this.recursionAllowed = false;
+    this.recursive = false;
+    this.cached = false;
+    this.rateLimited = false;
+    this.zone = undefined;
+    this.qname = undefined;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+const NO_ENDPOINT: Endpoint = { address: '', port: 0, family: 4 };
+
+const TYPE_OPT = 41;
+const CLASS_IN = 1;
+
+/**
+ * Fills `q` from `raw` when the message is a plain query the fast path may take: QR=0,
+ * opcode QUERY, TC clear, one question with an uncompressed name, class IN, a type that is
+ * looked up (not ANY, AXFR, IXFR, OPT, TSIG, TKEY, MAILA, MAILB), no answer or authority
+ * records, and either nothing after the question or exactly one OPT record with version 0 and
+ * no options, ending the message. Anything else returns false (the slow path decides).
+ */
+export function parseFastQuery(raw: Uint8Array, q: FastQuery): boolean {
+  const len = raw.length;
+  if (len < 17) return false;
+  // QR, opcode, TC: all zero; QDCOUNT 1; ANCOUNT and NSCOUNT 0; ARCOUNT 0 or 1.
+  if ((raw[2]! & 0xfa) !== 0) return false;
+  if (raw[4] !== 0 || raw[5] !== 1 || raw[6] !== 0 || raw[7] !== 0 || raw[8] !== 0 || raw[9] !== 0 || raw[10] !== 0) return false;
+  const arcount = raw[11]!;
+  if (arcount > 1) return false;
+  let off = 12;
+  for (;;) {
+    if (off >= len) return false;
+    const l = raw[off]!;
+    if (l === 0) break;
+    if (l > 63) return false;
+    off += l + 1;
+  }
+  const end = off + 1;
+  if (end - 12 > 255 || end + 4 > len) return false;
+  const qtype = (raw[end]! << 8) | raw[end + 1]!;
+  const qclass = (raw[end + 2]! << 8) | raw[end + 3]!;
+  if (qclass !== CLASS_IN || !lookedUp(qtype)) return false;
+  let p = end + 4;
+  if (arcount === 1) {
+    // root owner, type OPT, class = payload size, TTL = ext-rcode, version, flags; RDLENGTH 0
+    if (p + 11 !== len || raw[p] !== 0 || raw[p + 1] !== 0 || raw[p + 2] !== TYPE_OPT) return false;
+    if (raw[p + 6] !== 0 || raw[p + 9] !== 0 || raw[p + 10] !== 0) return false;
+    q.edns = true;
+    q.udpSize = (raw[p + 3]! << 8) | raw[p + 4]!;
+    q.do = (raw[p + 7]! & 0x80) !== 0;
+    p += 11;
+  } else {
+    if (p !== len) return false;
+    q.edns = false;
+    q.udpSize = 0;
+    q.do = false;
+  }
+  q.raw = raw;
+  q.qnameEnd = end;
+  q.qtype = qtype;
+  q.qclass = qclass;
+  q.key = wireQuestionKey(raw, end, q.do);
+  return true;
+}
+
+/** Types a zone lookup answers; meta types and ANY take the slow path. */
+function lookedUp(t: number): boolean {
+  return t !== 0 && t !== TYPE_OPT && (t < 249 || t > 255);
+}
+
+/** Scratch space for wireQuestionKey: a name of at most 255 octets, type, class and DO. */
+const keyScratch = Buffer.alloc(256 + 5);
+
+/**
+ * The key of a question whose (uncompressed) name starts at offset 12 and ends at `end`: the
+ * name's wire bytes ASCII-folded to lower case, then the type and class bytes and the DO bit,
+ * as one latin1 string (one small string and one hash). Precompiled answers in the
+ * authoritative step and the resolver are kept under it.
+ */
+export function wireQuestionKey(raw: Uint8Array, end: number, dnssec: boolean): string {
+  const n = end - 12;
+  for (let i = 0; i < n; i++) {
+    const c = raw[12 + i]!;
+    // Label lengths are at most 63, below 'A', so only letters change.
+    keyScratch[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+  }
+  keyScratch[n] = raw[end]!;
+  keyScratch[n + 1] = raw[end + 1]!;
+  keyScratch[n + 2] = raw[end + 2]!;
+  keyScratch[n + 3] = raw[end + 3]!;
+  keyScratch[n + 4] = dnssec ? 1 : 0;
+  return keyScratch.toString('latin1', 0, n + 5);
+}
+
+/** The question name of `raw` as text ("www.example.", "." for the root), for monitoring. */
+export function wireNameText(raw: Uint8Array, end: number): string {
+  if (end === 13) return '.';
+  let s = '';
+  let off = 12;
+  while (off < end - 1) {
+    const l = raw[off]!;
+    for (let i = 1; i <= l; i++) {
+      const c = raw[off + i]!;
+      // Presentation escapes as in Name.toString for the characters that need them.
+      if (c === 0x2e || c === 0x5c) s += '\\' + String.fromCharCode(c);
+      else if (c <= 0x20 || c >= 0x7f) s += '\\' + String(c).padStart(3, '0');
+      else s += String.fromCharCode(c);
+    }
+    s += '.';
+    off += l + 1;
+  }
+  return s;
+}
+
+/** IPv4 and IPv6 addresses as text, remembered: a busy client sends many queries. */
+const v4Text = new Map<number, string>();
+const v6Text = new Map<string, string>();
+const ADDRESS_TEXT_MAX = 8192;
+
+/** The text of a 4- or 16-byte address at `off` in `b`, as node:dgram would give it. */
+export function addressText(b: Uint8Array, off: number, family: 4 | 6): string {
+  if (family === 4) {
+    const n = ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
+    let s = v4Text.get(n);
+    if (s === undefined) {
+      if (v4Text.size >= ADDRESS_TEXT_MAX) v4Text.clear();
+      s = `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+      v4Text.set(n, s);
+    }
+    return s;
+  }
+  const k = Buffer.from(b.buffer, b.byteOffset + off, 16).toString('latin1');
+  let s = v6Text.get(k);
+  if (s === undefined) {
+    if (v6Text.size >= ADDRESS_TEXT_MAX) v6Text.clear();
+    s = ipv6Text(b, off);
+    v6Text.set(k, s);
+  }
+  return s;
+}
+
+/** RFC 5952 text (as inet_ntop): the longest run of two or more zero groups becomes "::". */
+export function ipv6Text(b: Uint8Array, off: number): string {
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!);
+  // IPv4-mapped (::ffff:a.b.c.d) as inet_ntop prints it.
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return `::ffff:${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}`;
+  }
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = (a: number, z: number) => g.slice(a, z).map((x) => x.toString(16)).join(':');
+  if (bestStart < 0) return hex(0, 8);
+  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
+}
