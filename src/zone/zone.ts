@@ -45,11 +45,11 @@ export const NodeFlag = {
 
 /** The rarely set parts of an RRset (see ZoneRRset.extra). */
 interface RRsetExtra {
-  additional: readonly RRset[] | undefined;
-  sigs: readonly ResourceRecord[] | undefined;
+  readonly additional: readonly RRset[] | undefined;
+  readonly sigs: readonly ResourceRecord[] | undefined;
 }
 
-const NO_EXTRA: RRsetExtra = Object.freeze({ additional: undefined, sigs: undefined }) as RRsetExtra;
+const NO_EXTRA: RRsetExtra = Object.freeze({ additional: undefined, sigs: undefined });
 
 /**
  * The tree's RRset: owner, type, class and TTL are read from the first record (every record
@@ -108,11 +108,11 @@ class ZoneRRset implements RRset {
 
 /** The rarely set links of a node, in one object shared by the nodes that have none. */
 interface NodeExtra {
-  above: ZoneNode | undefined;
-  wild: ZoneNode | undefined;
+  readonly above: ZoneNode | undefined;
+  readonly wild: ZoneNode | undefined;
 }
 
-const NO_NODE_EXTRA: NodeExtra = Object.freeze({ above: undefined, wild: undefined }) as NodeExtra;
+const NO_NODE_EXTRA: NodeExtra = Object.freeze({ above: undefined, wild: undefined });
 
 /**
  * A node of the zone tree, one per name that owns data, plus one per empty non-terminal.
@@ -129,8 +129,11 @@ export class ZoneNode {
   private bits = 0;
   /** The node one label up (undefined at the apex). */
   parent: ZoneNode | undefined = undefined;
-  /** `above` and `wild`, which few nodes have: one field, shared when both are unset. */
-  private extra: NodeExtra = NO_NODE_EXTRA;
+  /**
+   * `above` and `wild`, which few nodes have, in one field: NO_NODE_EXTRA (neither), the
+   * `above` node itself (no `wild`: occluded glue), or a NodeExtra holding both.
+   */
+  private extra: NodeExtra | ZoneNode = NO_NODE_EXTRA;
   constructor(readonly name: Name) {}
 
   /**
@@ -138,25 +141,27 @@ export class ZoneNode {
    * this node's data is occluded and a lookup is answered by that node instead.
    */
   get above(): ZoneNode | undefined {
-    return this.extra.above;
+    const x = this.extra;
+    return x instanceof ZoneNode ? x : x.above;
   }
 
   set above(v: ZoneNode | undefined) {
-    if (v !== this.extra.above) this.own().above = v;
+    this.update(v, this.wild);
   }
 
   /** The `*` child of this node, the source of synthesis when this node is the closest encloser. */
   get wild(): ZoneNode | undefined {
-    return this.extra.wild;
+    const x = this.extra;
+    return x instanceof ZoneNode ? undefined : x.wild;
   }
 
   set wild(v: ZoneNode | undefined) {
-    if (v !== this.extra.wild) this.own().wild = v;
+    this.update(this.above, v);
   }
 
-  private own(): NodeExtra {
-    if (this.extra === NO_NODE_EXTRA) this.extra = { above: undefined, wild: undefined };
-    return this.extra;
+  private update(above: ZoneNode | undefined, wild: ZoneNode | undefined): void {
+    if (wild === undefined) this.extra = above ?? NO_NODE_EXTRA;
+    else this.extra = { above, wild };
   }
 
   /** NodeFlag bits, set by compile(). */
