@@ -146,9 +146,16 @@ export class AuthoritativeStep implements Step {
     return hit.serial === hit.zone.serial ? hit : undefined;
   }
 
-  /** A hit's bytes for this query: ID, RD, CD and the question's case from the query. */
+  /**
+   * A hit's bytes for this query (ID, RD, CD and the question's case from the query), built in
+   * the query's scratch space `q.out`: no allocation per answer.
+   */
   static patch(hit: CachedAnswer, q: FastQuery): Uint8Array {
-    return patchAt(hit.wire, q.raw, q.qnameEnd);
+    const wire = hit.wire;
+    const out = q.out;
+    out.set(wire);
+    patchInPlace(out, q.raw, q.qnameEnd);
+    return out.subarray(0, wire.length);
   }
 
   /** The zone's origin as text, remembered per zone: printing a Name walks its labels. */
@@ -249,12 +256,17 @@ export function patchAnswer(wire: Uint8Array, raw: Uint8Array): Uint8Array | und
 function patchAt(wire: Uint8Array, raw: Uint8Array, end: number): Uint8Array {
   const out = Buffer.allocUnsafe(wire.length);
   out.set(wire);
+  patchInPlace(out, raw, end);
+  return out;
+}
+
+/** ID, RD, CD and the question name's bytes of `raw`, written over a copy of an answer. */
+function patchInPlace(out: Uint8Array, raw: Uint8Array, end: number): void {
   out[0] = raw[0]!;
   out[1] = raw[1]!;
   out[2] = (out[2]! & ~0x01) | (raw[2]! & 0x01);
   out[3] = (out[3]! & ~0x10) | (raw[3]! & 0x10);
   for (let i = HEADER_SIZE; i < end; i++) out[i] = raw[i]!;
-  return out;
 }
 
 /** UTF-8 text split into character-strings of at most 255 octets. */

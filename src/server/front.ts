@@ -79,7 +79,18 @@ export class FrontStep implements Step {
     let limit = CLASSIC_UDP_SIZE;
     if (q.edns) {
       limit = Math.max(CLASSIC_UDP_SIZE, Math.min(q.udpSize, this.udpSize));
-      out = appendOpt(wire, q.do ? this.optDo : this.optPlain);
+      const opt = q.do ? this.optDo : this.optPlain;
+      const scratch = q.out;
+      // Built in the query's scratch space (the authoritative step's answers are): the OPT is
+      // appended in place.
+      if (wire.buffer === scratch.buffer && wire.byteOffset === scratch.byteOffset && wire.length + opt.length <= scratch.length) {
+        const n = wire.length;
+        scratch.set(opt, n);
+        const ar = ((scratch[10]! << 8) | scratch[11]!) + 1;
+        scratch[10] = ar >> 8;
+        scratch[11] = ar & 0xff;
+        out = scratch.subarray(0, n + opt.length);
+      } else out = appendOpt(wire, opt);
     }
     if (out.length > limit) return SLOW;
     const cap = this.maxAmplification;

@@ -364,7 +364,7 @@ export class MonitorStep implements Step {
     if (wire === undefined) return wire;
     const dropped = wire === null;
     this.monitor.observe({
-      time: Date.now(),
+      time: q.time,
       client: q.client,
       transport: 'udp',
       qname: q.qname ?? wireNameText(q.raw, q.qnameEnd),

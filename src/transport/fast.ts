@@ -40,6 +40,13 @@ export class FastQuery {
   listener = '';
   /** performance.now() when the datagram was read. */
   receivedAt = 0;
+  /** Date.now() when the datagram was read (read once per batch). */
+  time = 0;
+  /**
+   * Scratch space for the reply: a step may build its answer here and return a view of it
+   * (the transport copies it out before the next query); later steps may then append in place.
+   */
+  readonly out: Buffer = Buffer.allocUnsafe(65536 + 512);
 
   // Set by steps on the way (the fast counterparts of Request.state).
   viewIndex = 0;

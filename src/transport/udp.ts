@@ -144,6 +144,7 @@ export class UdpListener {
     const w = this.metaWidth;
     const slot = this.slot;
     const now = performance.now();
+    this.fastQuery.time = Date.now();
     for (let i = 0; i < count; i++) {
       const m = i * w;
       const len = meta[m]!;
@@ -178,10 +179,13 @@ export class UdpListener {
       return;
     }
     const family = rinfo.family === 'IPv6' ? 6 : 4;
+    this.fastQuery.time = Date.now();
     const out = this.fast(buf, rinfo.address, rinfo.port, family, performance.now());
     if (out === undefined) this.slowPath(buf, rinfo.address, rinfo.port, family);
     else if (out !== null) {
-      this.socket!.send(out, rinfo.port, rinfo.address);
+      // A copy: the reply may live in the fast path's scratch space, which the next query
+      // reuses while dgram may still hold this one.
+      this.socket!.send(Buffer.from(out), rinfo.port, rinfo.address);
       this.stats.answered++;
     } else this.stats.dropped++;
   };
