@@ -293,9 +293,7 @@ export class RecursionStep implements Step {
   /** A cached resolver answer for clients that may recurse; the pipeline for the rest. */
   fast(q: FastQuery, next: FastNext): FastResult {
     if (!q.recursionAllowed) return next(q);
-    const inner = this.inner as ResolverStep & { fastAnswer?: (raw: Uint8Array, qnameEnd: number, key: string, view: string | undefined) => Uint8Array | undefined };
-    if (typeof inner.fastAnswer !== 'function') return SLOW;
-    const out = inner.fastAnswer(q.raw, q.qnameEnd, q.key, q.view);
+    const out = this.inner.fastAnswer(q.raw, q.qnameEnd, q.key, q.view);
     if (out === undefined) return SLOW;
     q.recursive = true;
     q.cached = true;
