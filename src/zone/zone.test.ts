@@ -186,3 +186,78 @@ test('a 20,000-name zone builds and answers (size report)', (t) => {
   assert.equal(lookup(z, Name.parse('s5.example.'), RRType.A).kind, 'nodata');
   assert.equal(lookup(z, Name.parse('h5.s6.example.'), RRType.A).kind, 'nxdomain');
 });
+
+test('node table: lookups ignore case, keep escapes apart and find every name after growth', () => {
+  const recs = rrs(`${SOA}\n@ NS ns\nns A 192.0.2.1\na\\.b TXT "escaped dot"\na.b TXT "two labels"\nMiXeD.x TXT "m"`);
+  const n = 5_000; // the table starts with 1024 slots: several grows
+  for (let i = 0; i < n; i++) recs.push(recordFromText(`h${i}.s${i % 50} A 10.0.${(i >> 8) & 255}.${i & 255}`, origin));
+  const z = buildZone(origin, recs);
+  assert.equal(z.getNode(Name.parse('mixed.X.EXAMPLE.'))!.name.toString(), 'MiXeD.x.example.', 'case-insensitive, spelled as loaded');
+  const escaped = z.getNode(Name.parse('a\\.b.example.'))!;
+  const plain = z.getNode(Name.parse('a.b.example.'))!;
+  assert.notEqual(escaped, plain);
+  assert.equal(escaped.name.labelCount, 2);
+  assert.equal(plain.name.labelCount, 3);
+  assert.ok(z.getNode(Name.parse('b.example.'))!.isEmptyNonTerminal, 'the parent of a.b is an empty non-terminal');
+  let found = 0;
+  for (let i = 0; i < n; i++) {
+    const name = Name.parse(`H${i}.S${i % 50}.example.`);
+    const node = z.getNode(name);
+    if (node && node.name.equals(name) && node.getRRset(RRType.A)) found++;
+    const below = z.closestEncloser(Name.parse(`x.y.h${i}.s${i % 50}.example.`))!;
+    assert.equal(below.node, node, 'closest encloser of a name two labels below');
+    assert.equal(below.exact, false);
+  }
+  assert.equal(found, n);
+  assert.equal(z.getNode(Name.parse(`h${n}.s0.example.`)), undefined);
+  assert.equal(z.closestEncloser(Name.parse('example.'))!.exact, true);
+  assert.equal(z.closestEncloser(Name.parse('q.example.'))!.node, z.apex);
+  assert.equal(z.closestEncloser(Name.parse('example.org.')), undefined);
+  assert.equal(z.nodes.length, z.nodeCount);
+  z.nodes.forEach((node, i) => assert.equal(node.index, i));
+});
+
+test('RRset additional and sigs, node above and wild: each alone and together', () => {
+  const z = buildZone(origin, rrs(`${SOA}
+@ NS ns
+ns A 192.0.2.1
+sub NS ns.sub
+ns.sub A 192.0.2.2
+sub RRSIG NS 13 2 3600 20300101000000 20200101000000 12345 example. AAAA
+mx MX 5 ns
+w TXT "w"
+*.w TXT "wild"
+d DNAME example.net.
+*.d TXT "occluded wildcard"
+`));
+  const get = (n: string) => z.getNode(Name.parse(`${n}.example.`))!;
+  const ns = get('sub').getRRset(RRType.NS)!;
+  assert.equal(ns.additional?.length, 1, 'glue');
+  assert.equal(ns.sigs?.length, 1, 'and its RRSIG');
+  assert.equal(ns.type, RRType.NS);
+  assert.equal(ns.ttl, 3600);
+  const mx = get('mx').getRRset(RRType.MX)!;
+  assert.equal(mx.additional?.[0]?.name.toString(), 'ns.example.');
+  assert.equal(mx.sigs, undefined);
+  assert.equal(get('w').getRRset(RRType.TXT)!.additional, undefined);
+  assert.equal(get('ns.sub').above, get('sub'), 'glue below the cut');
+  assert.equal(get('ns.sub').wild, undefined);
+  assert.equal(get('w').wild, get('*.w'));
+  assert.equal(get('w').above, undefined);
+  assert.equal(get('*.d').above, get('d'), 'below a DNAME');
+  assert.equal(get('d').wild, get('*.d'), 'both set on no node here, wild alone on d');
+  assert.equal(get('d').above, undefined);
+});
+
+test('a CNAME or NS target spelled like a node shares its Name; another spelling keeps its own', () => {
+  const z = buildZone(origin, rrs(`${SOA}\n@ NS ns\nns A 192.0.2.1\nhost A 192.0.2.3\nalias CNAME host\nother CNAME HOST\nout CNAME host.example.net.`));
+  const host = z.getNode(Name.parse('host.example.'))!;
+  const target = (n: string) => (z.getNode(Name.parse(`${n}.example.`))!.getRRset(RRType.CNAME)!.records[0]!.data as { target: Name }).target;
+  assert.equal(target('alias'), host.name, 'one Name object for the node and the target');
+  assert.notEqual(target('other'), host.name, 'HOST keeps its spelling');
+  assert.equal(target('other').toString(), 'HOST.example.');
+  assert.equal(target('out').toString(), 'host.example.net.');
+  const nsTarget = (z.apex.getRRset(RRType.NS)!.records[0]!.data as { target: Name }).target;
+  assert.equal(nsTarget, z.getNode(Name.parse('ns.example.'))!.name);
+  assert.equal(lookup(z, Name.parse('alias.example.'), RRType.A).answer.length, 2, 'CNAME then the A');
+});
