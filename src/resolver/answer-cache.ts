@@ -1,4 +1,4 @@
-import type { Cache, CacheEntry, CacheTrace, Watch } from './cache.js';
+import type { Cache, CacheEntry, CacheTrace, WatchDependent } from './cache.js';
 import type { Clock } from './types.js';
 import type { ResourceRecord } from '../wire/index.js';
 
@@ -10,19 +10,19 @@ const HEADER_SIZE = 12;
  * One precompiled reply: the encoded message without OPT, where its TTL fields are and when the
  * cache entry behind each runs out, and what it depended on in the cache.
  */
-interface Precompiled {
+interface Precompiled extends WatchDependent {
   readonly wire: Uint8Array;
   /** Offset just past the question name (the same in every query with this key). */
   readonly nameEnd: number;
-  /** Offset of every TTL field, in record order. */
-  readonly ttlAt: Uint16Array;
-  /** Expiry (ms) of the cache entry each TTL field counts down to. */
-  readonly expires: Float64Array;
+  /**
+   * Pairs, one per record in order: the offset of its TTL field and the expiry (ms) of the cache
+   * entry it counts down to. One flat array: a hit reads one object less.
+   */
+  readonly ttls: number[];
   /** The reply is taken from the cache again from this time (ms) on: a TTL would reach 0, or prefetch is due. */
   readonly validUntil: number;
-  readonly generation: number;
-  readonly watches: readonly Watch[];
-  readonly versions: readonly number[];
+  /** Cache.aboveGeneration when the resolution began. */
+  readonly above: number;
   /** Every part validated as secure: AD for clients that set DO or AD (RFC 6840 §5.7). */
   readonly secure: boolean;
   /** The query set DO (part of the key). */
@@ -57,8 +57,9 @@ const PREFETCH_MIN_TTL = 10;
  * would reach 0, the entry is due for prefetch, or the cache was flushed (its generation).
  */
 export class AnswerCache {
-  /** By view (undefined: no view), then [CD clear, CD set]. */
-  private byView = new Map<string | undefined, [Map<string, Precompiled>, Map<string, Precompiled>]>();
+  /** By view, then [CD clear, CD set]; `plain` for requests without a view (one Map lookup less). */
+  private byView = new Map<string, [Map<string, Precompiled>, Map<string, Precompiled>]>();
+  private plain: [Map<string, Precompiled>, Map<string, Precompiled>] = [new Map(), new Map()];
   private count = 0;
   private seenGeneration: number;
   readonly stats: AnswerCacheStats = { hits: 0, stores: 0, invalidated: 0 };
@@ -78,7 +79,11 @@ export class AnswerCache {
 
   clear(): void {
     this.byView = new Map();
+    this.plain = [new Map(), new Map()];
     this.count = 0;
+    // The watches' dependents lists only held what was dropped here.
+    this.cache.resetWatches();
+    this.seenGeneration = this.cache.generation;
   }
 
   /**
@@ -92,11 +97,10 @@ export class AnswerCache {
       // A standard query (QR clear, opcode QUERY) with one question, read whole.
       if (qnameEnd < HEADER_SIZE || raw.length < qnameEnd + 4 || (raw[2]! & 0xf8) !== 0 || raw[4] !== 0 || raw[5] !== 1) return undefined;
       if (this.cache.generation !== this.seenGeneration) {
-        this.seenGeneration = this.cache.generation;
         this.clear();
         return undefined;
       }
-      const maps = this.byView.get(view);
+      const maps = view === undefined ? this.plain : this.byView.get(view);
       if (!maps) return undefined;
       const cd = (raw[3]! & 0x10) !== 0;
       const map = cd ? maps[1] : maps[0];
@@ -105,7 +109,8 @@ export class AnswerCache {
       // anything else is a caller's mistake, not a reason to drop the reply.
       if (!p || p.nameEnd !== qnameEnd) return undefined;
       const now = this.clock.now();
-      if (now >= p.validUntil || !current(p.watches, p.versions)) {
+      if (p.dead || now >= p.validUntil || p.above !== this.cache.aboveGeneration) {
+        p.dead = true;
         map.delete(key);
         this.count--;
         this.stats.invalidated++;
@@ -125,15 +130,15 @@ export class AnswerCache {
    * AD verdict and `dnssecOk` the query's DO bit (both fixed for the key).
    */
   store(view: string | undefined, key: string, cd: boolean, wire: Uint8Array, nameEnd: number, records: readonly ResourceRecord[], secure: boolean, dnssecOk: boolean, trace: CacheTrace): boolean {
-    if (this.opts.max <= 0 || !trace.complete || trace.generation !== this.cache.generation || !current(trace.watches, trace.versions)) return false;
+    if (this.opts.max <= 0 || !trace.complete) return false;
     const ttlAt = ttlOffsets(wire);
     if (!ttlAt || ttlAt.length !== records.length) return false;
-    const expires = new Float64Array(records.length);
+    const ttls: number[] = [];
     let validUntil = Infinity;
     for (let i = 0; i < records.length; i++) {
       const e: CacheEntry | undefined = trace.entries.get(records[i]!);
       if (!e) return false;
-      expires[i] = e.expires;
+      ttls.push(ttlAt[i]!, e.expires);
       // A TTL of 0 is left to the cache (it is about to expire), and so is an entry that
       // prefetch may refresh: the full path is where prefetch is started.
       let until = e.expires - 1000;
@@ -142,31 +147,29 @@ export class AnswerCache {
     }
     const now = this.clock.now();
     if (now >= validUntil) return false;
-    if (this.cache.generation !== this.seenGeneration) {
-      this.seenGeneration = this.cache.generation;
+    // Emptied when full: a flood of distinct names cannot grow it without bound. (Before the
+    // trace is registered: emptying moves the cache's generation on.)
+    if (this.cache.generation !== this.seenGeneration || this.count >= this.opts.max) {
+      if (trace.generation !== this.cache.generation) return false;
       this.clear();
     }
-    // Emptied when full: a flood of distinct names cannot grow it without bound.
-    if (this.count >= this.opts.max) this.clear();
-    let maps = this.byView.get(view);
+    let maps = view === undefined ? this.plain : this.byView.get(view);
     if (!maps) {
       maps = [new Map(), new Map()];
-      this.byView.set(view, maps);
+      this.byView.set(view!, maps);
     }
     const map = cd ? maps[1] : maps[0];
-    if (!map.has(key)) this.count++;
-    map.set(key, {
-      wire, nameEnd, ttlAt: Uint16Array.from(ttlAt), expires, validUntil, generation: trace.generation,
-      watches: trace.watches, versions: trace.versions, secure, dnssecOk,
-    });
+    // A copy of its own size (small ones live on the JS heap, beside the entry).
+    const p: Precompiled = { dead: false, wire: new Uint8Array(wire), nameEnd, ttls, validUntil, above: trace.aboveGeneration, secure, dnssecOk };
+    // Registered only when nothing it read has changed since it was read.
+    if (!this.cache.depend(trace, p)) return false;
+    const old = map.get(key);
+    if (old) old.dead = true;
+    else this.count++;
+    map.set(key, p);
     this.stats.stores++;
     return true;
   }
-}
-
-function current(watches: readonly Watch[], versions: readonly number[]): boolean {
-  for (let i = 0; i < watches.length; i++) if (watches[i]!.v !== versions[i]) return false;
-  return true;
 }
 
 /** A copy of `p.wire` for the query `raw` at time `now` (ms). */
@@ -181,11 +184,17 @@ function patch(p: Precompiled, raw: Uint8Array, now: number): Uint8Array {
   const ad = p.secure && (p.dnssecOk || (raw[3]! & 0x20) !== 0);
   out[3] = (wire[3]! & ~0x30) | (raw[3]! & 0x10) | (ad ? 0x20 : 0);
   for (let i = HEADER_SIZE; i < p.nameEnd; i++) out[i] = raw[i]!;
-  const at = p.ttlAt;
-  const expires = p.expires;
-  for (let i = 0; i < at.length; i++) {
-    const ttl = Math.floor((expires[i]! - now) / 1000);
-    const o = at[i]!;
+  const ttls = p.ttls;
+  // Records of one RRset share an expiry: count each down once.
+  let last = NaN;
+  let ttl = 0;
+  for (let i = 0; i < ttls.length; i += 2) {
+    const expires = ttls[i + 1]!;
+    if (expires !== last) {
+      last = expires;
+      ttl = Math.floor((last - now) / 1000);
+    }
+    const o = ttls[i]!;
     out[o] = ttl >>> 24;
     out[o + 1] = (ttl >>> 16) & 0xff;
     out[o + 2] = (ttl >>> 8) & 0xff;

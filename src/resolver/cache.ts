@@ -96,7 +96,19 @@ const MAX_WATCHES = 500_000;
 /** A change counter for one cache key: bumped whenever the key is inserted, removed or revalidated. */
 export interface Watch {
   v: number;
+  /** Read as an ancestor's NXDOMAIN (RFC 8020 cut): a change also bumps Cache.aboveGeneration. */
+  above: boolean;
+  /** What was built from a read of this key: marked dead at the next change. */
+  deps: WatchDependent[] | undefined;
 }
+
+/** Something built from cache reads (a precompiled reply): `dead` once any key it read changed. */
+export interface WatchDependent {
+  dead: boolean;
+}
+
+/** A watch's dependents list is compacted (dead ones dropped) when it grows past this. */
+const DEPS_COMPACT = 256;
 
 /**
  * What one resolution read from the cache, for precompiled answers (answer-cache.ts): every key
@@ -111,7 +123,7 @@ export class CacheTrace {
   readonly versions: number[] = [];
   /** The entry each returned record object came from. */
   readonly entries = new Map<ResourceRecord, CacheEntry>();
-  constructor(readonly generation: number) {}
+  constructor(readonly generation: number, readonly aboveGeneration: number) {}
 }
 
 function keyOf(name: Name, type: number | 'NX', cls: number): string {
@@ -145,6 +157,12 @@ export class Cache {
   generation = 0;
   /** Change counters of the keys precompiled answers depend on (see CacheTrace). */
   private readonly watches = new Map<string, Watch>();
+  /**
+   * Bumped by any change at a key read as an ancestor's NXDOMAIN. Those keys (the zones above
+   * every name asked) are shared by most replies and rarely change: one counter for all of them
+   * keeps the check of a precompiled reply short.
+   */
+  aboveGeneration = 0;
 
   constructor(private readonly clock: Clock, config: Partial<CacheConfig> = {}) {
     this.config = { ...defaultCacheConfig, ...config };
@@ -254,23 +272,63 @@ export class Cache {
   private touch(key: string): void {
     if (this.watches.size === 0) return;
     const w = this.watches.get(key);
-    if (w) w.v++;
+    if (w) {
+      w.v++;
+      if (w.above) this.aboveGeneration++;
+      const deps = w.deps;
+      if (deps) {
+        w.deps = undefined;
+        for (let i = 0; i < deps.length; i++) deps[i]!.dead = true;
+      }
+    }
+  }
+
+  /**
+   * Registers `dep` with every key `trace` read, when none changed since: true. A later change
+   * at any of them sets `dep.dead`.
+   */
+  depend(trace: CacheTrace, dep: WatchDependent): boolean {
+    if (trace.generation !== this.generation || trace.aboveGeneration !== this.aboveGeneration) return false;
+    const { watches, versions } = trace;
+    for (let i = 0; i < watches.length; i++) if (watches[i]!.v !== versions[i]) return false;
+    for (const w of watches) {
+      if (!w.deps) w.deps = [dep];
+      else {
+        if (w.deps.length >= DEPS_COMPACT) w.deps = w.deps.filter((d) => !d.dead);
+        w.deps.push(dep);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Forgets every watch (their dependents are gone: the precompiled replies were dropped); the
+   * generation moves on so that no trace begun before can register.
+   */
+  resetWatches(): void {
+    this.watches.clear();
+    this.generation++;
   }
 
   /** A trace for one resolution (see CacheTrace). */
   trace(): CacheTrace {
-    return new CacheTrace(this.generation);
+    return new CacheTrace(this.generation, this.aboveGeneration);
   }
 
-  private watch(key: string, trace: CacheTrace): void {
+  private watch(key: string, trace: CacheTrace, above: boolean): void {
     let w = this.watches.get(key);
     if (!w) {
       if (this.watches.size >= MAX_WATCHES) {
         this.watches.clear();
         this.generation++;
       }
-      w = { v: 0 };
+      w = { v: 0, above, deps: undefined };
       this.watches.set(key, w);
+    }
+    if (above) {
+      // Checked through aboveGeneration, which the trace captured when it began.
+      w.above = true;
+      return;
     }
     trace.watches.push(w);
     trace.versions.push(w.v);
@@ -296,11 +354,11 @@ export class Cache {
     this.stats.bytes = this.bytes;
   }
 
-  private hit(key: string, stale: boolean, trace?: CacheTrace): CacheHit | undefined {
+  private hit(key: string, stale: boolean, trace?: CacheTrace, above = false): CacheHit | undefined {
     const h = this.lookupKey(key, stale);
     if (trace) {
       // Watched after the lookup: removing a long-expired entry there is not a later change.
-      this.watch(key, trace);
+      this.watch(key, trace, above);
       if (h) {
         if (h.stale) trace.complete = false;
         else for (const list of [h.rrs, h.soa, h.sigs, h.proof]) for (const r of list) trace.entries.set(r, h.entry);
@@ -356,9 +414,9 @@ export class Cache {
     if (ttl !== undefined) e.expires = Math.min(e.expires, e.storedAt + Math.max(0, ttl) * 1000);
   }
 
-  /** A cached NXDOMAIN for the name. */
-  getNxdomain(name: Name, cls: number, stale = false, trace?: CacheTrace): CacheHit | undefined {
-    return this.hit(keyOf(name, 'NX', cls), stale, trace);
+  /** A cached NXDOMAIN for the name (`above`: read for a name below it, RFC 8020). */
+  getNxdomain(name: Name, cls: number, stale = false, trace?: CacheTrace, above = false): CacheHit | undefined {
+    return this.hit(keyOf(name, 'NX', cls), stale, trace, above);
   }
 
   /** Removes everything at or below `name` (all when absent). Returns the count removed. */

@@ -465,7 +465,7 @@ export class Resolver {
       // RFC 8020: nothing exists below a name that does not exist.
       for (let a = name; !a.isRoot; ) {
         a = a.parent();
-        const up = this.cache.getNxdomain(a, qclass, false, trace);
+        const up = this.cache.getNxdomain(a, qclass, false, trace, true);
         if (usable(up) && up.entry.security !== 'bogus') {
           this.stats.nxdomainCut++;
           return { kind: 'nxdomain', rrs: [], soa: up.soa, sigs: [], proof: up.proof, verdict: verdictOf(up) };
