@@ -324,3 +324,43 @@ test('ttlOffsets finds every TTL field and rejects trailing or short data', () =
   assert.equal(ttlOffsets(wire.subarray(0, wire.length - 1)), undefined);
   assert.equal(ttlOffsets(wire.subarray(0, 5)), undefined);
 });
+
+test('a change between the cache reads and the store keeps the reply out', async () => {
+  const { resolver, step } = world({ dnssec: 'off' });
+  const f: Flags = { do: false, ad: false, cd: false, rd: true, edns: false, id: 6 };
+  const req = () => request('www.example.', RRType.A, f);
+  await step.handle(req(), next); // upstream: nothing kept
+  // The cache is read while handle() starts; the store comes after the await.
+  const pending = step.handle(req(), next);
+  resolver.cache.putRRset([recordFromText('www.example. 300 IN A 192.0.2.55')], Rank.ANSWER_AA);
+  const r = await pending;
+  assert.ok(r.message && !bytesOf(r).includes(Buffer.from([192, 0, 2, 55])), 'the reply read before the change');
+  assert.equal(fast(step, req()), undefined, 'and it was not kept');
+  await step.handle(req(), next);
+  const now = fast(step, req());
+  assert.ok(now && Buffer.from(now).includes(Buffer.from([192, 0, 2, 55])), 'the next full answer is kept');
+});
+
+test('many replies over one cached RRset (600 views, past the dependents compaction): one change voids them all', async () => {
+  const { resolver, step } = world({ dnssec: 'off' });
+  const base: Flags = { do: false, ad: false, cd: false, rd: true, edns: false, id: 0 };
+  const rnd = seeded(7);
+  // CNAME chains from many names to one target would need many zone names; the same question
+  // in many views shares every key instead.
+  const views = Array.from({ length: 600 }, (_, i) => `v${i}`);
+  const inView = (v: string) => {
+    const r = request(mixCase('www.example.', rnd), RRType.A, base);
+    r.state.view = v;
+    return r;
+  };
+  await step.handle(inView('v0'), next);
+  for (let round = 0; round < 2; round++) {
+    for (const v of views) await step.handle(inView(v), next);
+    const kept = views.filter((v) => fast(step, request('www.example.', RRType.A, base), v) !== undefined).length;
+    assert.equal(kept, views.length, `round ${round}: every view's reply kept`);
+    resolver.cache.putRRset([recordFromText(`www.example. 300 IN A 192.0.2.${100 + round}`)], Rank.ANSWER_AA);
+    const left = views.filter((v) => fast(step, request('www.example.', RRType.A, base), v) !== undefined).length;
+    assert.equal(left, 0, `round ${round}: one change voids them all`);
+  }
+  assert.ok(resolver.answers.stats.invalidated >= 2 * views.length);
+});
