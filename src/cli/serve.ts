@@ -6,6 +6,7 @@ import { BindError, PortcullisServer } from '../server/server.js';
 import type { Step } from '../transport/handler.js';
 import { selfAudit } from '../server/self-audit.js';
 import { startServerControl } from '../server/control.js';
+import { nativeUdpStatus } from '../transport/udp-native.js';
 
 export interface ServeOptions {
   config?: string;
@@ -93,7 +94,7 @@ async function runServer(config: Config, opts: ServeOptions, logger: Logger): Pr
   if (inWorker) {
     process.send?.({ type: 'ready', addresses } satisfies WorkerMessage);
     logger.info({ worker: cluster.worker?.id, listen: addresses }, 'worker ready');
-  } else logger.info({ listen: addresses, zones: server.zones.size, workers: 1 }, 'ready');
+  } else logger.info({ listen: addresses, zones: server.zones.size, workers: 1, udp: udpIo() }, 'ready');
 
   return new Promise<number>((resolve) => {
     const onHup = () => {
@@ -158,7 +159,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<number> {
         if (m.type === 'ready') {
           ready.add(w.id);
           if (ready.size === n) {
-            logger.info({ listen: m.addresses, workers: n }, 'ready');
+            logger.info({ listen: m.addresses, workers: n, udp: 'dgram (the primary's socket, shared by the workers)' }, 'ready');
             try {
               // The primary holds the shared sockets; after they are bound it needs no root either.
               if (config.user && process.getuid?.() === 0) {
@@ -198,4 +199,10 @@ async function runPrimary(config: Config, logger: Logger): Promise<number> {
     for (let i = 0; i < n; i++) fork(i);
 
   });
+}
+
+/** How UDP sockets do their I/O here: "batched" (the recvmmsg/sendmmsg addon) or why not. */
+function udpIo(): string {
+  const s = nativeUdpStatus();
+  return s.batched ? 'batched' : `dgram (${s.detail})`;
 }

@@ -238,11 +238,10 @@ export class PortcullisServer {
         const u = new UdpListener(a, this.dispatch, {
           onError,
           fast: this.fastDispatch,
-          // Workers (node:cluster) each open their own batched socket on the port with
-          // SO_REUSEPORT, and the kernel spreads queries over them. Port 0 would give every
-          // worker a different port: there they share the primary's dgram socket instead.
-          reusePort: cluster.isWorker,
-          batched: !(cluster.isWorker && a.port === 0),
+          // Workers (node:cluster) read the primary's shared dgram socket: the primary keeps it
+          // across worker restarts (after dropping root it could not bind port 53 again), and a
+          // second server on the same port still fails to bind. Batched sockets are per process.
+          batched: !cluster.isWorker,
         });
         await bindOne(a, 'udp', () => u.start());
         this.udp.push(u);

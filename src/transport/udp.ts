@@ -28,8 +28,6 @@ export interface UdpOptions {
   fast?: FastHandler;
   /** Use the batched addon when it loads (default true). */
   batched?: boolean;
-  /** SO_REUSEPORT on the batched socket (one socket per worker process). */
-  reusePort?: boolean;
 }
 
 export const DEFAULT_BUFFER_SIZE = 4 * 1024 * 1024;
@@ -74,7 +72,7 @@ export class UdpListener {
   private startNative(native: NativeUdp): Promise<void> {
     const a = this.address;
     try {
-      const h = native.open(a.family, a.host, a.port, this.opts.bufferSize ?? DEFAULT_BUFFER_SIZE, this.opts.reusePort === true);
+      const h = native.open(a.family, a.host, a.port, this.opts.bufferSize ?? DEFAULT_BUFFER_SIZE, false);
       this.native = native;
       this.handle = h;
       this.slot = native.SLOT;
