@@ -159,7 +159,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<number> {
         if (m.type === 'ready') {
           ready.add(w.id);
           if (ready.size === n) {
-            logger.info({ listen: m.addresses, workers: n, udp: 'dgram (the primary's socket, shared by the workers)' }, 'ready');
+            logger.info({ listen: m.addresses, workers: n, udp: 'dgram (the socket of the primary, shared by the workers)' }, 'ready');
             try {
               // The primary holds the shared sockets; after they are bound it needs no root either.
               if (config.user && process.getuid?.() === 0) {
