@@ -1,5 +1,5 @@
 import type { Next, Reply, Request, Step } from '../transport/handler.js';
-import type { FastNext, FastQuery, FastResult } from '../transport/fast.js';
+import { SLOW, type FastNext, type FastQuery, type FastResult } from '../transport/fast.js';
 import { EdnsOptionCode, Rcode, type EdnsOption } from '../wire/index.js';
 import { CookieJar } from './cookies.js';
 
@@ -18,9 +18,24 @@ export class CookieStep implements Step {
 
   constructor(readonly jar: CookieJar) {}
 
-  /** The fast path only takes an OPT without options, so never a COOKIE: nothing to check. */
+  /**
+   * The same check for the fast path. A malformed option is FORMERR, built by the pipeline;
+   * the counters move only once the query is answered here.
+   */
   fast(q: FastQuery, next: FastNext): FastResult {
-    return next(q);
+    const n = q.cookieLength;
+    if (q.cookieOffset === 0) return next(q);
+    if (n !== 8 && (n < 16 || n > 40)) return SLOW;
+    const check = this.jar.check(q.raw.subarray(q.cookieOffset, q.cookieOffset + n), q.client);
+    const valid = check.status === 'valid';
+    q.validCookie = valid;
+    q.cookieResponse = check.response;
+    const out = next(q);
+    if (out !== undefined) {
+      this.checked++;
+      if (valid) this.valid++;
+    }
+    return out;
   }
 
   async handle(req: Request, next: Next): Promise<Reply> {

@@ -195,7 +195,7 @@ export class RateLimitStep implements Step {
  */
 export function rateLimitFast(limiter: RateLimiter, q: FastQuery, next: FastNext): FastResult {
   const wire = next(q);
-  if (!wire) return wire;
+  if (!wire || q.validCookie) return wire;
   const exempt = limiter.opts.exempt;
   if (exempt && exempt.allows({ address: q.client })) return wire;
   // The accounting name is the question's Name.key; without a Name at hand, the pipeline.

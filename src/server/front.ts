@@ -79,7 +79,8 @@ export class FrontStep implements Step {
     let limit = CLASSIC_UDP_SIZE;
     if (q.edns) {
       limit = Math.max(CLASSIC_UDP_SIZE, Math.min(q.udpSize, this.udpSize));
-      const opt = q.do ? this.optDo : this.optPlain;
+      const cookie = q.cookieResponse;
+      const opt = cookie === undefined ? (q.do ? this.optDo : this.optPlain) : this.optWithCookie(q.do, cookie);
       const scratch = q.out;
       // Built in the query's scratch space (the authoritative step's answers are): the OPT is
       // appended in place.
@@ -94,7 +95,23 @@ export class FrontStep implements Step {
     }
     if (out.length > limit) return SLOW;
     const cap = this.maxAmplification;
-    if (cap !== undefined && out.length > cap * q.raw.length && (out[2]! & 0x02) === 0) return SLOW;
+    if (cap !== undefined && !q.validCookie && out.length > cap * q.raw.length && (out[2]! & 0x02) === 0) return SLOW;
+    return out;
+  }
+
+  /** The OPT record with one COOKIE option, as responseEdns would encode it. */
+  private optWithCookie(dnssecOk: boolean, cookie: Uint8Array): Uint8Array {
+    const base = dnssecOk ? this.optDo : this.optPlain;
+    const out = Buffer.allocUnsafe(base.length + 4 + cookie.length);
+    out.set(base);
+    const rdlen = 4 + cookie.length;
+    out[9] = rdlen >> 8;
+    out[10] = rdlen & 0xff;
+    out[11] = 0;
+    out[12] = EdnsOptionCode.COOKIE;
+    out[13] = cookie.length >> 8;
+    out[14] = cookie.length & 0xff;
+    out.set(cookie, 15);
     return out;
   }
 

@@ -31,6 +31,9 @@ export class FastQuery {
   edns = false;
   udpSize = 0;
   do = false;
+  /** Offset and length of the data of a COOKIE option (RFC 7873), 0 when there is none. */
+  cookieOffset = 0;
+  cookieLength = 0;
   /** questionKey: the name's bytes lower-cased, type, class and DO, as latin1 (see `wireQuestionKey`). */
   key = '';
   client = '';
@@ -59,6 +62,10 @@ export class FastQuery {
   zone: string | undefined = undefined;
   /** The question name, when a step has it as a Name (the monitor and rate limiter use it). */
   qname: Name | undefined = undefined;
+  /** The query carried a valid server cookie (no rate limit, no amplification cap). */
+  validCookie = false;
+  /** The COOKIE option data for the reply (client cookie + our server cookie). */
+  cookieResponse: Uint8Array | undefined = undefined;
 
   reset(): void {
     this.viewIndex = 0;
@@ -69,6 +76,8 @@ export class FastQuery {
     this.rateLimited = false;
     this.zone = undefined;
     this.qname = undefined;
+    this.validCookie = false;
+    this.cookieResponse = undefined;
   }
 }
 
@@ -76,6 +85,7 @@ const EMPTY = new Uint8Array(0);
 const NO_ENDPOINT: Endpoint = { address: '', port: 0, family: 4 };
 
 const TYPE_OPT = 41;
+const OPTION_COOKIE = 10;
 const CLASS_IN = 1;
 
 /**
@@ -83,7 +93,8 @@ const CLASS_IN = 1;
  * opcode QUERY, TC clear, one question with an uncompressed name, class IN, a type that is
  * looked up (not ANY, AXFR, IXFR, OPT, TSIG, TKEY, MAILA, MAILB), no answer or authority
  * records, and either nothing after the question or exactly one OPT record with version 0 and
- * no options, ending the message. Anything else returns false (the slow path decides).
+ * no option or one COOKIE option, ending the message. Anything else returns false (the slow
+ * path decides).
  */
 export function parseFastQuery(raw: Uint8Array, q: FastQuery): boolean {
   const len = raw.length;
@@ -108,18 +119,29 @@ export function parseFastQuery(raw: Uint8Array, q: FastQuery): boolean {
   if (qclass !== CLASS_IN || !lookedUp(qtype)) return false;
   let p = end + 4;
   if (arcount === 1) {
-    // root owner, type OPT, class = payload size, TTL = ext-rcode, version, flags; RDLENGTH 0
-    if (p + 11 !== len || raw[p] !== 0 || raw[p + 1] !== 0 || raw[p + 2] !== TYPE_OPT) return false;
-    if (raw[p + 6] !== 0 || raw[p + 9] !== 0 || raw[p + 10] !== 0) return false;
+    // root owner, type OPT, class = payload size, TTL = ext-rcode, version, flags; RDLENGTH
+    if (p + 11 > len || raw[p] !== 0 || raw[p + 1] !== 0 || raw[p + 2] !== TYPE_OPT || raw[p + 6] !== 0) return false;
+    const rdlen = (raw[p + 9]! << 8) | raw[p + 10]!;
+    if (p + 11 + rdlen !== len) return false;
+    q.cookieOffset = 0;
+    q.cookieLength = 0;
+    if (rdlen !== 0) {
+      // Only one option, COOKIE (code 10), filling the RDATA.
+      const olen = rdlen >= 4 ? (raw[p + 13]! << 8) | raw[p + 14]! : -1;
+      if (raw[p + 11] !== 0 || raw[p + 12] !== OPTION_COOKIE || olen + 4 !== rdlen) return false;
+      q.cookieOffset = p + 15;
+      q.cookieLength = olen;
+    }
     q.edns = true;
     q.udpSize = (raw[p + 3]! << 8) | raw[p + 4]!;
     q.do = (raw[p + 7]! & 0x80) !== 0;
-    p += 11;
   } else {
     if (p !== len) return false;
     q.edns = false;
     q.udpSize = 0;
     q.do = false;
+    q.cookieOffset = 0;
+    q.cookieLength = 0;
   }
   q.raw = raw;
   q.qnameEnd = end;
