@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,6 +398,46 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// adopt(fd: number, family: 4|6) -> handle: a socket another process opened and passed down
+// (the primary of `workers`), used through a dup of the descriptor.
+static napi_value Adopt(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd, family;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  CHECK(napi_get_value_int32(env, argv[1], &family));
+  int type = 0;
+  socklen_t tl = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_DGRAM) return throw_errno(env, "udp-batch: adopt: not a UDP socket", EINVAL);
+  int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (own < 0) return throw_errno(env, "udp-batch: adopt", errno);
+  udp_sock *s = calloc(1, sizeof *s);
+  if (!s) {
+    close(own);
+    napi_throw_error(env, NULL, "udp-batch: out of memory");
+    return NULL;
+  }
+  s->fd = own;
+  s->family = family;
+  s->env = env;
+  napi_value handle;
+  CHECK(napi_create_external(env, s, finalize_sock, NULL, &handle));
+  return handle;
+}
+
+// fileno(handle) -> the descriptor (to pass to child processes)
+static napi_value Fileno(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  udp_sock *s = unwrap(env, argv[0]);
+  if (!s) return NULL;
+  napi_value out;
+  napi_create_int32(env, s->fd, &out);
+  return out;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
@@ -405,6 +446,8 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"localPort", NULL, LocalPort, NULL, NULL, NULL, napi_default, NULL},
     {"stats", NULL, Stats, NULL, NULL, NULL, napi_default, NULL},
     {"close", NULL, Close, NULL, NULL, NULL, napi_default, NULL},
+    {"adopt", NULL, Adopt, NULL, NULL, NULL, napi_default, NULL},
+    {"fileno", NULL, Fileno, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   napi_value v;

@@ -2,11 +2,14 @@
 import cluster, { type Worker } from 'node:cluster';
 import { ConfigError, DEFAULT_CONFIG_TEXT, formatIssue, loadConfig, parseConfigText, type Config } from '../server/config.js';
 import { createLogger, type Logger } from '../server/log.js';
-import { BindError, PortcullisServer } from '../server/server.js';
+import { bindHint, BindError, PortcullisServer } from '../server/server.js';
+import { parseListenAddress } from '../transport/address.js';
+import { DEFAULT_BUFFER_SIZE } from '../transport/udp.js';
+import { isIP } from 'node:net';
 import type { Step } from '../transport/handler.js';
 import { selfAudit } from '../server/self-audit.js';
 import { startServerControl } from '../server/control.js';
-import { nativeUdpStatus } from '../transport/udp-native.js';
+import { loadNativeUdp, nativeUdpStatus } from '../transport/udp-native.js';
 
 export interface ServeOptions {
   config?: string;
@@ -132,6 +135,19 @@ async function runServer(config: Config, opts: ServeOptions, logger: Logger): Pr
  */
 async function runPrimary(config: Config, logger: Logger): Promise<number> {
   const n = config.workers;
+  let udp: PrimaryUdp;
+  try {
+    udp = openPrimaryUdp(config);
+  } catch (e) {
+    if (!(e instanceof BindError)) throw e;
+    logger.fatal({ listen: e.address.text, proto: e.proto, code: e.code }, e.message);
+    return EXIT_RUNTIME;
+  }
+  if (udp.fds.length) {
+    // The sockets go to every worker (and every replacement) as inherited descriptors 4, 5, ...
+    // after stdin, stdout, stderr and the IPC channel.
+    cluster.setupPrimary({ stdio: [0, 1, 2, 'ipc', ...udp.fds] });
+  }
   const ready = new Set<number>();
   let stopping = false;
   let failed = false;
@@ -154,12 +170,12 @@ async function runPrimary(config: Config, logger: Logger): Promise<number> {
     };
     const fork = (index: number) => {
       // Index 0 runs the control API; a replacement keeps the index of the worker it replaces.
-      const w = cluster.fork({ PORTCULLIS_WORKER_INDEX: String(index) });
+      const w = cluster.fork({ PORTCULLIS_WORKER_INDEX: String(index), PORTCULLIS_UDP_FDS: udp.env });
       w.on('message', (m: WorkerMessage) => {
         if (m.type === 'ready') {
           ready.add(w.id);
           if (ready.size === n) {
-            logger.info({ listen: m.addresses, workers: n, udp: 'dgram (the socket of the primary, shared by the workers)' }, 'ready');
+            logger.info({ listen: m.addresses, workers: n, udp: udp.fds.length ? 'batched (the sockets of the primary, read by every worker)' : 'dgram (the socket of the primary, shared by the workers)' }, 'ready');
             try {
               // The primary holds the shared sockets; after they are bound it needs no root either.
               if (config.user && process.getuid?.() === 0) {
@@ -199,6 +215,45 @@ async function runPrimary(config: Config, logger: Logger): Promise<number> {
     for (let i = 0; i < n; i++) fork(i);
 
   });
+}
+
+const primarySockets: unknown[] = [];
+
+interface PrimaryUdp {
+  /** Descriptors to pass down, in order. */
+  fds: number[];
+  /** PORTCULLIS_UDP_FDS for the workers: listen address → descriptor number in the worker. */
+  env: string;
+}
+
+/**
+ * With the batched addon, the primary opens one UDP socket per plain listen address (so a
+ * worker restarted after root was dropped can still read port 53, and a second server on the
+ * same port fails to bind as it would without workers). Port 0 and names stay with the
+ * workers' dgram path. Held open for the primary's lifetime.
+ */
+function openPrimaryUdp(config: Config): PrimaryUdp {
+  const native = loadNativeUdp();
+  const out: PrimaryUdp = { fds: [], env: '' };
+  if (!native) return out;
+  const map: Record<string, number> = {};
+  for (const text of config.listen) {
+    const a = parseListenAddress(text);
+    if (a.scheme !== 'dns' || a.port === 0 || isIP(a.host) === 0) continue;
+    let h;
+    try {
+      h = native.open(a.family, a.host, a.port, DEFAULT_BUFFER_SIZE, false);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'UNKNOWN';
+      throw new BindError(a, 'udp', code, bindHint(a, code));
+    }
+    map[a.text] = 4 + out.fds.length;
+    out.fds.push(native.fileno(h));
+    // Held for the process's lifetime: a collected handle would close its descriptor.
+    primarySockets.push(h);
+  }
+  out.env = JSON.stringify(map);
+  return out;
 }
 
 /** How UDP sockets do their I/O here: "batched" (the recvmmsg/sendmmsg addon) or why not. */

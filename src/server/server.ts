@@ -238,10 +238,10 @@ export class PortcullisServer {
         const u = new UdpListener(a, this.dispatch, {
           onError,
           fast: this.fastDispatch,
-          // Workers (node:cluster) read the primary's shared dgram socket: the primary keeps it
-          // across worker restarts (after dropping root it could not bind port 53 again), and a
-          // second server on the same port still fails to bind. Batched sockets are per process.
-          batched: !cluster.isWorker,
+          // Workers (node:cluster) read the socket the primary opened for this address (it
+          // keeps it across worker restarts, when it may no longer bind port 53 itself), passed
+          // down as a descriptor; without one (no addon in the primary) the shared dgram socket.
+          ...workerSocket(a.text),
         });
         await bindOne(a, 'udp', () => u.start());
         this.udp.push(u);
@@ -381,4 +381,15 @@ function lookupUser(name: string): { uid: number; gid: number } | undefined {
     if (f[0] === name && f.length >= 4) return { uid: Number(f[2]), gid: Number(f[3]) };
   }
   return undefined;
+}
+
+/**
+ * The UDP socket options of a worker for one listen address: the descriptor the primary passed
+ * down (PORTCULLIS_UDP_FDS, set by `serve`), or dgram through node:cluster when there is none.
+ */
+function workerSocket(listen: string): { fd?: number; batched?: boolean } {
+  if (!cluster.isWorker) return {};
+  const fds = process.env.PORTCULLIS_UDP_FDS;
+  const fd = fds ? (JSON.parse(fds) as Record<string, number>)[listen] : undefined;
+  return fd !== undefined ? { fd } : { batched: false };
 }

@@ -15,6 +15,10 @@ export interface NativeUdp {
   start(h: NativeHandle, recv: Uint8Array, send: Uint8Array, meta: Int32Array, addr: Uint8Array, onBatch: (count: number) => void, thisArg: object): void;
   /** Sends one datagram now; returns 0 or an errno. */
   sendTo(h: NativeHandle, bytes: Uint8Array, address: string, port: number): number;
+  /** A socket opened by another process and inherited as descriptor `fd` (used through a dup). */
+  adopt(fd: number, family: 4 | 6): NativeHandle;
+  /** The socket's descriptor (to hand to child processes). */
+  fileno(h: NativeHandle): number;
   localPort(h: NativeHandle): number;
   /** [received, sent, sendErrors, batches, truncated] */
   stats(h: NativeHandle): number[];

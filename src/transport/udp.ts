@@ -28,6 +28,11 @@ export interface UdpOptions {
   fast?: FastHandler;
   /** Use the batched addon when it loads (default true). */
   batched?: boolean;
+  /**
+   * A UDP socket already bound to `address`, inherited as this descriptor (the primary of
+   * `workers` opens one per address and hands it to every worker). Needs the addon.
+   */
+  fd?: number;
 }
 
 export const DEFAULT_BUFFER_SIZE = 4 * 1024 * 1024;
@@ -65,14 +70,18 @@ export class UdpListener {
   /** Binds; rejects with the bind error (EACCES, EADDRINUSE, ...). */
   start(): Promise<void> {
     const native = this.opts.batched === false ? undefined : loadNativeUdp();
+    if (this.opts.fd !== undefined) {
+      if (!native) return Promise.reject(new Error(`udp ${this.address.text}: an inherited socket needs the batched addon`));
+      return this.startNative(native, this.opts.fd);
+    }
     if (native && isIP(this.address.host) !== 0) return this.startNative(native);
     return this.startDgram();
   }
 
-  private startNative(native: NativeUdp): Promise<void> {
+  private startNative(native: NativeUdp, fd?: number): Promise<void> {
     const a = this.address;
     try {
-      const h = native.open(a.family, a.host, a.port, this.opts.bufferSize ?? DEFAULT_BUFFER_SIZE, false);
+      const h = fd !== undefined ? native.adopt(fd, a.family) : native.open(a.family, a.host, a.port, this.opts.bufferSize ?? DEFAULT_BUFFER_SIZE, false);
       this.native = native;
       this.handle = h;
       this.slot = native.SLOT;

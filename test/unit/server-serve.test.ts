@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { readFileSync as readSync } from 'node:fs';
 import { decodeEde, EdeCode, EdnsOptionCode, getOption, Rcode, RRClass, RRType, type Message } from '../../src/wire/index.js';
 import { query, repoRoot, startServe, TcpClient, udpExchange, mainJs, type ServeChild } from './server-harness.js';
+import { loadNativeUdp } from '../../src/transport/udp-native.js';
 
 const exampleZone = join(repoRoot, 'examples/zones/example.test.zone');
 
@@ -261,6 +262,8 @@ test('serve: workers: 2 share the sockets; ready once all are up; SIGTERM stops 
   try {
     const ready = await child.ready;
     assert.equal(ready.workers, 2);
+    // With the batched addon, the primary's own UDP socket is read by both workers.
+    if (loadNativeUdp()) assert.match(String(ready.udp), /^batched/);
     assert.equal(child.lines.filter((l) => l.includes('"msg":"worker ready"')).length, 2);
     const pids = new Set<number>();
     for (const l of child.lines) if (l.includes('"msg":"zone loaded"')) pids.add(JSON.parse(l).pid as number);
