@@ -356,7 +356,8 @@ export class Cache {
 
   private hit(key: string, stale: boolean, trace?: CacheTrace, above = false): CacheHit | undefined {
     const h = this.lookupKey(key, stale);
-    if (trace) {
+    // A trace already past the cache (upstream, synthesis) is never used: nothing more to note.
+    if (trace && trace.complete) {
       // Watched after the lookup: removing a long-expired entry there is not a later change.
       this.watch(key, trace, above);
       if (h) {
