@@ -18,6 +18,7 @@ import { CookieJar } from '../policy/cookies.js';
 import { CookieStep } from '../policy/cookie-step.js';
 import { Resolver, ResolverStep, resolverOptionsFromConfig, NetUpstream, type ResolverConfig, type Upstream } from '../resolver/index.js';
 import { Monitor } from '../monitor/monitor.js';
+import type { QueryEvent } from '../monitor/types.js';
 import { DnstapSink, dnstapSinkOptions, registerDnstapMetrics } from '../monitor/dnstap.js';
 import { registerResolverMetrics } from '../monitor/resolver-metrics.js';
 import { ZoneSigner } from '../dnssec/signer-service.js';
@@ -356,34 +357,43 @@ export class MonitorStep implements Step {
     return reply;
   }
 
+  /**
+   * One event object for every fast-path observation: observe() reads it synchronously and
+   * keeps nothing of it (the query log and the detector copy the fields they need).
+   */
+  private readonly event: Omit<Mutable<QueryEvent>, 'flags'> & { flags: Mutable<QueryEvent['flags']> } = {
+    time: 0, client: '', transport: 'udp', qname: '.', qtype: 0, rcode: 0, bytesIn: 0, bytesOut: 0,
+    zone: undefined, view: undefined, latencyMs: 0, recursive: false,
+    flags: { tc: false, rateLimited: false, dropped: false, cached: false },
+  };
+
   /** The same observation for a fast-path answer (or a fast-path drop by the rate limiter). */
   fast(q: FastQuery, next: FastNext): FastResult {
     const wire = next(q);
     if (wire === undefined) return wire;
-    const dropped = wire === null;
-    this.monitor.observe({
-      time: q.time,
-      client: q.client,
-      transport: 'udp',
-      qname: q.qname ?? wireNameText(q.raw, q.qnameEnd),
-      qtype: q.qtype,
-      rcode: wire !== null ? wire[3]! & 0x0f : 0,
-      bytesIn: q.raw.length,
-      bytesOut: wire !== null ? wire.length : 0,
-      zone: q.zone,
-      view: q.view,
-      latencyMs: performance.now() - q.receivedAt,
-      recursive: q.recursive,
-      flags: {
-        tc: wire !== null && (wire[2]! & 0x02) !== 0,
-        rateLimited: q.rateLimited,
-        dropped,
-        cached: q.cached,
-      },
-    });
+    const e = this.event;
+    const answered = wire !== null;
+    e.time = q.time;
+    e.client = q.client;
+    e.qname = q.qname ?? wireNameText(q.raw, q.qnameEnd);
+    e.qtype = q.qtype;
+    e.rcode = answered ? wire[3]! & 0x0f : 0;
+    e.bytesIn = q.raw.length;
+    e.bytesOut = answered ? wire.length : 0;
+    e.zone = q.zone;
+    e.view = q.view;
+    e.latencyMs = performance.now() - q.receivedAt;
+    e.recursive = q.recursive;
+    e.flags.tc = answered && (wire[2]! & 0x02) !== 0;
+    e.flags.rateLimited = q.rateLimited;
+    e.flags.dropped = !answered;
+    e.flags.cached = q.cached;
+    this.monitor.observe(e);
     return wire;
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * `finalize`, outermost: dnstap for client traffic. CLIENT_QUERY as the query arrives (so a
