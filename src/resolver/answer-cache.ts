@@ -23,6 +23,10 @@ interface Precompiled extends WatchDependent {
   readonly validUntil: number;
   /** Cache.aboveGeneration when the resolution began. */
   readonly above: number;
+  /** The cache entries behind the records, refreshed in the LRU order now and then. */
+  readonly entries: CacheEntry[];
+  /** Hits since the entries were last refreshed. */
+  hits: number;
   /** Every part validated as secure: AD for clients that set DO or AD (RFC 6840 §5.7). */
   readonly secure: boolean;
   /** The query set DO (part of the key). */
@@ -42,6 +46,9 @@ export interface AnswerCacheStats {
   /** Replies dropped because the cache data under them changed, ran out or was flushed. */
   invalidated: number;
 }
+
+/** Hits of a precompiled reply between two LRU refreshes of the cache entries behind it. */
+const LRU_REFRESH_HITS = 32;
 
 /** Prefetch (resolver.ts maybePrefetch) looks at entries of at least this TTL. */
 const PREFETCH_MIN_TTL = 10;
@@ -117,6 +124,12 @@ export class AnswerCache {
         return undefined;
       }
       this.stats.hits++;
+      // Now and then the hits reach the cache: its LRU order and prefetch popularity see
+      // the names answered here, which would otherwise look unused and go first.
+      if (++p.hits >= LRU_REFRESH_HITS) {
+        for (const e of p.entries) this.cache.refresh(e, p.hits);
+        p.hits = 0;
+      }
       return patch(p, raw, now);
     } catch {
       return undefined;
@@ -134,11 +147,13 @@ export class AnswerCache {
     const ttlAt = ttlOffsets(wire);
     if (!ttlAt || ttlAt.length !== records.length) return false;
     const ttls: number[] = [];
+    const entries: CacheEntry[] = [];
     let validUntil = Infinity;
     for (let i = 0; i < records.length; i++) {
       const e: CacheEntry | undefined = trace.entries.get(records[i]!);
       if (!e) return false;
       ttls.push(ttlAt[i]!, e.expires);
+      if (!entries.includes(e)) entries.push(e);
       // A TTL of 0 is left to the cache (it is about to expire), and so is an entry that
       // prefetch may refresh: the full path is where prefetch is started.
       let until = e.expires - 1000;
@@ -160,7 +175,7 @@ export class AnswerCache {
     }
     const map = cd ? maps[1] : maps[0];
     // A copy of its own size (small ones live on the JS heap, beside the entry).
-    const p: Precompiled = { dead: false, wire: new Uint8Array(wire), nameEnd, ttls, validUntil, above: trace.aboveGeneration, secure, dnssecOk };
+    const p: Precompiled = { dead: false, wire: new Uint8Array(wire), nameEnd, ttls, validUntil, above: trace.aboveGeneration, entries, hits: 0, secure, dnssecOk };
     // Registered only when nothing it read has changed since it was read.
     if (!this.cache.depend(trace, p)) return false;
     const old = map.get(key);

@@ -392,6 +392,18 @@ export class Cache {
     return { entry: e, rrs: e.rrs.map(at), soa: e.soa.map(at), sigs: e.sigs.map(at), proof: e.proof.map(at), stale: false, remaining };
   }
 
+  /**
+   * A hit that did not go through get(): moves a live entry to the young end of the LRU order
+   * and counts it (prefetch popularity), as a read would.
+   */
+  refresh(e: CacheEntry, hits: number): void {
+    const key = keyOf(e.name, e.kind === 'nxdomain' ? 'NX' : e.type, e.class);
+    if (this.map.get(key) !== e) return;
+    this.map.delete(key);
+    this.map.set(key, e);
+    e.hits += hits;
+  }
+
   /** The RRset (name, type, class), or a cached NODATA for it. */
   get(name: Name, type: number, cls: number, stale = false, trace?: CacheTrace): CacheHit | undefined {
     const h = this.hit(keyOf(name, type, cls), stale, trace);

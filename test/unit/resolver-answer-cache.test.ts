@@ -370,3 +370,28 @@ test('many replies over one cached RRset (600 views, past the dependents compact
   }
   assert.ok(resolver.answers.stats.invalidated >= 2 * views.length);
 });
+
+test('precompiled hits keep their cache entries young in the LRU order', async () => {
+  const C = 6000;
+  const run = async (hits: number): Promise<boolean> => {
+    const { resolver, step } = world({ dnssec: 'off', cache: { maxBytes: C } });
+    const f: Flags = { do: false, ad: false, cd: false, rd: true, edns: false, id: 8 };
+    const req = () => request('www.example.', RRType.A, f);
+    await step.handle(req(), next);
+    await step.handle(req(), next);
+    let n = 0;
+    const filler = () => resolver.cache.putRRset([recordFromText(`f${n++}.example. 300 IN A 192.0.2.1`)], Rank.ANSWER_AA);
+    const before = resolver.cache.byteSize;
+    filler();
+    const size = resolver.cache.byteSize - before;
+    // Half the cache in fillers, the hits, then 60% more: the fillers alone outgrow the cache.
+    while (n * size < C * 0.5) filler();
+    for (let i = 0; i < hits; i++) assert.ok(fast(step, req()));
+    const total = n + Math.ceil((C * 0.6) / size);
+    while (n < total) filler();
+    assert.ok(resolver.cache.stats.evictions > 0);
+    return resolver.cache.get(Name.parse('www.example.'), RRType.A, 1) !== undefined;
+  };
+  assert.equal(await run(0), false, 'without hits the old entry goes');
+  assert.equal(await run(40), true, 'with precompiled hits it stays');
+});
