@@ -131,10 +131,10 @@ export class Monitor {
   private readonly perSecond = new Float64Array(60);
   private readonly perSecondEpoch = new Float64Array(60).fill(-1);
   private topMinute = -1;
-  private clientsNow = new Map<string, number>();
-  private clientsPrev = new Map<string, number>();
-  private domainsNow = new Map<string, number>();
-  private domainsPrev = new Map<string, number>();
+  private clientsNow = new Map<string, Count>();
+  private clientsPrev = new Map<string, Count>();
+  private domainsNow = new Map<string, Count>();
+  private domainsPrev = new Map<string, Count>();
 
   constructor(opts: MonitorOptions = {}) {
     const mc = monitorSchema.parse(opts.monitor ?? {});
@@ -243,9 +243,9 @@ export class Monitor {
       this.domainsNow = new Map();
       this.topMinute = minute;
     }
-    if (this.clientsNow.size < TOP_MAX_KEYS || this.clientsNow.has(e.client)) bump(this.clientsNow, e.client);
+    bump(this.clientsNow, e.client);
     const qn = typeof e.qname === 'string' ? e.qname.toLowerCase() : e.qname.key;
-    if (this.domainsNow.size < TOP_MAX_KEYS || this.domainsNow.has(qn)) bump(this.domainsNow, qn);
+    bump(this.domainsNow, qn);
 
     this.queryLog.write(e);
     this.detector.observe(e);
@@ -356,12 +356,21 @@ export class Monitor {
   }
 }
 
-function bump(m: Map<string, number>, k: string): void {
-  m.set(k, (m.get(k) ?? 0) + 1);
+/** A mutable count, so a repeat key costs one map lookup. */
+interface Count {
+  n: number;
 }
 
-function topOf(a: Map<string, number>, b: Map<string, number>, n: number): [string, number][] {
-  const sum = new Map(b);
-  for (const [k, v] of a) sum.set(k, (sum.get(k) ?? 0) + v);
+/** Counts `k`; new keys only while the map holds fewer than TOP_MAX_KEYS. */
+function bump(m: Map<string, Count>, k: string): void {
+  const c = m.get(k);
+  if (c !== undefined) c.n++;
+  else if (m.size < TOP_MAX_KEYS) m.set(k, { n: 1 });
+}
+
+function topOf(a: Map<string, Count>, b: Map<string, Count>, n: number): [string, number][] {
+  const sum = new Map<string, number>();
+  for (const [k, v] of b) sum.set(k, v.n);
+  for (const [k, v] of a) sum.set(k, (sum.get(k) ?? 0) + v.n);
   return [...sum].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, n);
 }

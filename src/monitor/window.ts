@@ -60,20 +60,22 @@ export type Seen = (typeof Seen)[keyof typeof Seen];
  * forgotten first). Distinct counts in a window are "keys not seen inside the window", counted as they arrive.
  */
 export class RecentKeys {
-  private readonly last = new Map<string, number>();
+  /** key → a one-element box with the time last seen, so a repeat costs one lookup. */
+  private readonly last = new Map<string, { t: number }>();
 
   constructor(private readonly cap: number) {}
 
   see(key: string, time: number, windowMs: number): Seen {
-    const prev = this.last.get(key);
-    if (prev !== undefined) {
+    const box = this.last.get(key);
+    if (box !== undefined) {
       // Updated in place: eviction is then oldest-first-seen rather than least-recently-seen,
       // which is cheaper (no re-insertion) and only matters once the cap is reached.
-      this.last.set(key, time);
+      const prev = box.t;
+      box.t = time;
       return time - prev < windowMs ? Seen.InWindow : Seen.BeforeWindow;
     }
     const seen: Seen = Seen.Never;
-    this.last.set(key, time);
+    this.last.set(key, { t: time });
     if (this.last.size > this.cap) {
       const oldest = this.last.keys().next().value as string;
       this.last.delete(oldest);
@@ -84,7 +86,7 @@ export class RecentKeys {
   /** Keys last seen at or after `since`. */
   countSince(since: number): number {
     let n = 0;
-    for (const v of this.last.values()) if (v >= since) n++;
+    for (const v of this.last.values()) if (v.t >= since) n++;
     return n;
   }
 
