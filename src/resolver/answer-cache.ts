@@ -98,7 +98,7 @@ export class AnswerCache {
    * question key (authoritative/step.ts questionKey, DO included) is `key`; undefined when none
    * is kept or it is no longer good. Synchronous and never throws.
    */
-  get(raw: Uint8Array, qnameEnd: number, key: string, view: string | undefined): Uint8Array | undefined {
+  get(raw: Uint8Array, qnameEnd: number, key: string, view: string | undefined, out?: Uint8Array): Uint8Array | undefined {
     try {
       if (this.count === 0) return undefined;
       // A standard query (QR clear, opcode QUERY) with one question, read whole.
@@ -130,7 +130,7 @@ export class AnswerCache {
         for (const e of p.entries) this.cache.refresh(e, p.hits);
         p.hits = 0;
       }
-      return patch(p, raw, now);
+      return patch(p, raw, now, out);
     } catch {
       return undefined;
     }
@@ -188,9 +188,11 @@ export class AnswerCache {
 }
 
 /** A copy of `p.wire` for the query `raw` at time `now` (ms). */
-function patch(p: Precompiled, raw: Uint8Array, now: number): Uint8Array {
+function patch(p: Precompiled, raw: Uint8Array, now: number, into?: Uint8Array): Uint8Array {
   const wire = p.wire;
-  const out = Buffer.allocUnsafe(wire.length);
+  // Into the caller's scratch space when it has room (the UDP fast path: no allocation, and
+  // the front step appends the OPT in place), else a new buffer.
+  const out = into !== undefined && into.length >= wire.length ? into.subarray(0, wire.length) : Buffer.allocUnsafe(wire.length);
   out.set(wire);
   out[0] = raw[0]!;
   out[1] = raw[1]!;

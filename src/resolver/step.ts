@@ -99,11 +99,12 @@ export class ResolverStep implements Step {
    * query datagram, its question name ends at `qnameEnd`, `key` is its questionKey() (DO
    * included) and `view` the view it was routed to. Gives the reply without OPT (ID, RD and CD
    * from the query, the question's bytes as sent, TTLs current), or undefined: take the normal
-   * path. Never throws, never waits. The caller has already decided that this client may recurse
+   * path. Never throws, never waits. With `out` (scratch space of the caller) the reply is
+   * built there and a view of it returned. The caller has already decided that this client may recurse
    * in this view and that no zone of ours or policy answers the question.
    */
-  fastAnswer(raw: Uint8Array, qnameEnd: number, key: string, view: string | undefined): Uint8Array | undefined {
-    const wire = this.resolver.answers.get(raw, qnameEnd, key, view);
+  fastAnswer(raw: Uint8Array, qnameEnd: number, key: string, view: string | undefined, out?: Uint8Array): Uint8Array | undefined {
+    const wire = this.resolver.answers.get(raw, qnameEnd, key, view, out);
     // Counted as a question the resolver answered, as the full path counts it.
     if (wire) this.resolver.stats.queries++;
     return wire;

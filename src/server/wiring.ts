@@ -294,7 +294,7 @@ export class RecursionStep implements Step {
   /** A cached resolver answer for clients that may recurse; the pipeline for the rest. */
   fast(q: FastQuery, next: FastNext): FastResult {
     if (!q.recursionAllowed) return next(q);
-    const out = this.inner.fastAnswer(q.raw, q.qnameEnd, q.key, q.view);
+    const out = this.inner.fastAnswer(q.raw, q.qnameEnd, q.key, q.view, q.out);
     if (out === undefined) return SLOW;
     q.recursive = true;
     q.cached = true;

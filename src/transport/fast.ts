@@ -46,10 +46,12 @@ export class FastQuery {
   /** Date.now() when the datagram was read (read once per batch). */
   time = 0;
   /**
-   * Scratch space for the reply: a step may build its answer here and return a view of it
-   * (the transport copies it out before the next query); later steps may then append in place.
+   * Scratch space for the reply: a step may build its answer here and return a view of it;
+   * later steps may then append in place. The batched transport points it at the send slot of
+   * the datagram being answered (nothing to copy then); otherwise the transport copies the
+   * reply out before the next query.
    */
-  readonly out: Buffer = Buffer.allocUnsafe(65536 + 512);
+  out: Uint8Array = Buffer.allocUnsafe(65536 + 512);
 
   // Set by steps on the way (the fast counterparts of Request.state).
   viewIndex = 0;

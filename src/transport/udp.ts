@@ -58,6 +58,10 @@ export class UdpListener {
   private drained: (() => void) | undefined;
   private readonly maxInflight: number;
   private readonly fastQuery = new FastQuery();
+  /** The fast path's own scratch space (dgram, and answers built elsewhere). */
+  private readonly scratch = this.fastQuery.out;
+  /** One view per send slot of the batched backend, made once. */
+  private sendSlots: Uint8Array[] = [];
 
   constructor(
     readonly address: ListenAddress,
@@ -90,6 +94,7 @@ export class UdpListener {
       this.send = Buffer.allocUnsafeSlow(native.BATCH * native.SLOT);
       this.meta = new Int32Array(native.BATCH * native.META);
       this.addr = new Uint8Array(native.BATCH * 16);
+      for (let i = 0; i < native.BATCH; i++) this.sendSlots.push(this.send.subarray(i * native.SLOT, (i + 1) * native.SLOT));
       this.local = { address: a.host, port: native.localPort(h), family: a.family };
       this.fastQuery.local = this.local;
       this.fastQuery.listener = a.text;
@@ -165,13 +170,17 @@ export class UdpListener {
       const client = addressText(this.addr, i * 16, family);
       const port = meta[m + 1]!;
       const raw = this.recv.subarray(i * slot, i * slot + len);
+      // The fast path builds its answer straight into this datagram's send slot.
+      const target = this.sendSlots[i]!;
+      this.fastQuery.out = target;
       const out = this.fast(raw, client, port, family, now);
       if (out === undefined) {
         // The pipeline keeps the bytes past this batch: a copy.
         this.slowPath(Buffer.from(raw), client, port, family);
       } else if (out !== null) {
-        if (out.length <= slot) {
-          this.send.set(out, i * slot);
+        if (out.buffer === target.buffer && out.byteOffset === target.byteOffset) meta[m + 3] = out.length;
+        else if (out.length <= slot) {
+          target.set(out);
           meta[m + 3] = out.length;
         } else this.native!.sendTo(this.handle!, out, client, port);
         this.stats.answered++;
@@ -187,6 +196,7 @@ export class UdpListener {
     }
     const family = rinfo.family === 'IPv6' ? 6 : 4;
     this.fastQuery.time = Date.now();
+    this.fastQuery.out = this.scratch;
     const out = this.fast(buf, rinfo.address, rinfo.port, family, performance.now());
     if (out === undefined) this.slowPath(buf, rinfo.address, rinfo.port, family);
     else if (out !== null) {
@@ -280,6 +290,8 @@ export class UdpListener {
       this.handle = undefined;
       this.recv = this.send = this.addr = EMPTY;
       this.meta = EMPTY_META;
+      this.sendSlots = [];
+      this.fastQuery.out = this.scratch;
       return;
     }
     const socket = this.socket!;
