@@ -106,6 +106,33 @@ test('detection config: defaults, overrides and errors', () => {
   assert.ok(!detectionSchema.safeParse({ bogus: 1 }).success, 'unknown keys are errors');
 });
 
+test('Monitor: above 10,000 queries a second the top lists count a stride of queries, weighted; the totals stay exact', () => {
+  let now = 2_000_000;
+  const m = new Monitor({ logger: pino({ level: 'silent' }), clock: () => now, detection: { enabled: false } });
+  // 40,000 queries a second for three seconds (all in one minute), from three clients 3:2:1,
+  // for names in the ratio 1:1:2.
+  const clients = ['192.0.2.1', '192.0.2.1', '192.0.2.1', '192.0.2.2', '192.0.2.2', '192.0.2.3'];
+  const names = ['a.example.', 'b.example.', 'c.example.', 'c.example.'];
+  let n = 0;
+  const t0 = 60_000 * 40;
+  for (let sec = 0; sec < 3; sec++) {
+    for (let i = 0; i < 40_000; i++) {
+      m.observe(ev(t0 + sec * 1000 + (i % 1000), names[n % 4]!, { client: clients[n % 6]! }));
+      n++;
+    }
+  }
+  now = t0 + 3500;
+  const s = m.stats();
+  assert.equal(s.queries, n, 'every query is counted in the totals');
+  const by = new Map(s.topClients.map((c) => [c.client, c.queries]));
+  const near = (got: number | undefined, want: number) => assert.ok(got !== undefined && Math.abs(got - want) <= want * 0.05, `${got} ≈ ${want}`);
+  near(by.get('192.0.2.1'), n / 2);
+  near(by.get('192.0.2.2'), n / 3);
+  near(by.get('192.0.2.3'), n / 6);
+  assert.equal(s.topDomains[0]!.domain, 'c.example.');
+  near(s.topDomains[0]!.queries, n / 2);
+});
+
 test('Monitor: metrics, stats, top lists, cache ratio', async () => {
   let now = 1_000_000;
   const m = new Monitor({ logger: pino({ level: 'silent' }), clock: () => now });
