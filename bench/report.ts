@@ -47,7 +47,7 @@ export interface BenchReport {
   authoritative: ServerRun[];
   resolver: ServerRun[];
   load: LoadRun[];
-  workers?: { one?: number; two?: number; ratio?: number; note: string };
+  workers?: { one?: number; two?: number; ratio?: number; perCpuOne?: number; perCpuTwo?: number; perCpuRatio?: number; note: string };
   /** Wire codec rates and zone-parse rate beside named-checkzone (bench/codec.ts). */
   codec?: { messages: CodecRow[]; parse: ParseRow[] };
   notes: string[];
@@ -87,7 +87,7 @@ export function toMarkdown(r: BenchReport): string {
     else out.push(`| ${l.server} | ${f0(l.records)} | ${f2(l.loadSeconds)} | ${mb(l.pssBytes)} | ${mb(l.rssBytes)} | ${l.axfrSeconds !== undefined ? f2(l.axfrSeconds) : (l.axfrNote ?? '-')} |`);
   }
   if (r.workers) {
-    out.push('', '## Workers', '', `workers: 1 → ${f0(r.workers.one)} qps; workers: 2 → ${f0(r.workers.two)} qps; ratio ${f2(r.workers.ratio)}. ${r.workers.note}`);
+    out.push('', '## Workers', '', `workers: 1 → ${f0(r.workers.one)} qps (${f0(r.workers.perCpuOne)} per CPU-s); workers: 2 → ${f0(r.workers.two)} qps (${f0(r.workers.perCpuTwo)} per CPU-s); ratio ${f2(r.workers.ratio)} in qps, ${f2(r.workers.perCpuRatio)} per CPU-s. ${r.workers.note}`);
   }
   if (r.codec) out.push('', codecMarkdown(r.codec.messages, r.codec.parse).trimEnd());
   if (r.notes.length) {

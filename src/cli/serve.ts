@@ -137,17 +137,13 @@ async function runPrimary(config: Config, logger: Logger): Promise<number> {
   const n = config.workers;
   let udp: PrimaryUdp;
   try {
-    udp = openPrimaryUdp(config);
+    udp = openPrimaryUdp(config, n);
   } catch (e) {
     if (!(e instanceof BindError)) throw e;
     logger.fatal({ listen: e.address.text, proto: e.proto, code: e.code }, e.message);
     return EXIT_RUNTIME;
   }
-  if (udp.fds.length) {
-    // The sockets go to every worker (and every replacement) as inherited descriptors 4, 5, ...
-    // after stdin, stdout, stderr and the IPC channel.
-    cluster.setupPrimary({ stdio: [0, 1, 2, 'ipc', ...udp.fds] });
-  }
+
   const ready = new Set<number>();
   let stopping = false;
   let failed = false;
@@ -170,12 +166,15 @@ async function runPrimary(config: Config, logger: Logger): Promise<number> {
     };
     const fork = (index: number) => {
       // Index 0 runs the control API; a replacement keeps the index of the worker it replaces.
+      // Worker `index` (and any replacement of it) inherits its own sockets as descriptors
+      // 4, 5, ... after stdin, stdout, stderr and the IPC channel.
+      if (udp.fds.length) cluster.setupPrimary({ stdio: [0, 1, 2, 'ipc', ...udp.fds[index]!] });
       const w = cluster.fork({ PORTCULLIS_WORKER_INDEX: String(index), PORTCULLIS_UDP_FDS: udp.env });
       w.on('message', (m: WorkerMessage) => {
         if (m.type === 'ready') {
           ready.add(w.id);
           if (ready.size === n) {
-            logger.info({ listen: m.addresses, workers: n, udp: udp.fds.length ? 'batched (the sockets of the primary, read by every worker)' : 'dgram (the socket of the primary, shared by the workers)' }, 'ready');
+            logger.info({ listen: m.addresses, workers: n, udp: udp.fds.length ? 'batched (one SO_REUSEPORT socket per worker, held by the primary)' : 'dgram (the socket of the primary, shared by the workers)' }, 'ready');
             try {
               // The primary holds the shared sockets; after they are bound it needs no root either.
               if (config.user && process.getuid?.() === 0) {
@@ -220,39 +219,48 @@ async function runPrimary(config: Config, logger: Logger): Promise<number> {
 const primarySockets: unknown[] = [];
 
 interface PrimaryUdp {
-  /** Descriptors to pass down, in order. */
-  fds: number[];
+  /** Per worker index, the descriptors to pass down, in listen order. */
+  fds: number[][];
   /** PORTCULLIS_UDP_FDS for the workers: listen address → descriptor number in the worker. */
   env: string;
 }
 
 /**
- * With the batched addon, the primary opens one UDP socket per plain listen address (so a
- * worker restarted after root was dropped can still read port 53, and a second server on the
- * same port fails to bind as it would without workers). Port 0 and names stay with the
- * workers' dgram path. Held open for the primary's lifetime.
+ * With the batched addon, the primary opens the UDP sockets of the workers: per plain listen
+ * address, one socket per worker, all bound with SO_REUSEPORT so the kernel spreads queries
+ * over them (no worker wakes for another's datagram). The primary holds them for its lifetime,
+ * so a worker restarted after root was dropped still reads port 53. First one socket without
+ * SO_REUSEPORT is bound and closed again: if another server holds the port, that fails with
+ * EADDRINUSE, as it would without workers (sockets of one user may otherwise share a port).
+ * Port 0 and names stay with the workers' dgram path.
  */
-function openPrimaryUdp(config: Config): PrimaryUdp {
+function openPrimaryUdp(config: Config, workers: number): PrimaryUdp {
   const native = loadNativeUdp();
   const out: PrimaryUdp = { fds: [], env: '' };
   if (!native) return out;
   const map: Record<string, number> = {};
+  const perWorker: number[][] = Array.from({ length: workers }, () => []);
   for (const text of config.listen) {
     const a = parseListenAddress(text);
     if (a.scheme !== 'dns' || a.port === 0 || isIP(a.host) === 0) continue;
-    let h;
     try {
-      h = native.open(a.family, a.host, a.port, DEFAULT_BUFFER_SIZE, false);
+      native.close(native.open(a.family, a.host, a.port, 0, false));
+      for (let w = 0; w < workers; w++) {
+        const h = native.open(a.family, a.host, a.port, DEFAULT_BUFFER_SIZE, true);
+        perWorker[w]!.push(native.fileno(h));
+        // Held for the process's lifetime: a collected handle would close its descriptor.
+        primarySockets.push(h);
+      }
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'UNKNOWN';
       throw new BindError(a, 'udp', code, bindHint(a, code));
     }
-    map[a.text] = 4 + out.fds.length;
-    out.fds.push(native.fileno(h));
-    // Held for the process's lifetime: a collected handle would close its descriptor.
-    primarySockets.push(h);
+    map[a.text] = 4 + Object.keys(map).length;
   }
-  out.env = JSON.stringify(map);
+  if (Object.keys(map).length) {
+    out.fds = perWorker;
+    out.env = JSON.stringify(map);
+  }
   return out;
 }
 
