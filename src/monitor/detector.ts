@@ -140,6 +140,12 @@ export class Detector {
   private readonly onAction?: (decision: Decision) => void;
   private readonly scratch = new Float64Array(Math.max(P_FIELDS, D_FIELDS, C_FIELDS));
   private observed = 0;
+  /** Bumped whenever tracked states may have been dropped: the memos below are then stale. */
+  private drops = 0;
+  private memoDrops = -1;
+  private memoPair: PairState | undefined;
+  private memoDomain: DomainState | undefined;
+  private memoClient: ClientState | undefined;
   private lastTime = 0;
   private readonly sampleAbove: number;
   /** Queries in the current and the previous second (event time), and the share scored. */
@@ -209,10 +215,15 @@ export class Detector {
     const windowMs = s.windowMs;
     const bucketMs = windowMs / BUCKETS;
 
+    // The last query's pair, domain and client states are kept at hand: traffic comes in runs
+    // from one client for one domain (a resolver asking a zone), and each state is a map lookup
+    // (the pair's after a string concatenation) otherwise. Valid until something is dropped.
+
     // ---- pair ----
-    const pk = e.client + '|' + f.domain;
-    let p = this.pairs.get(pk);
+    let p = this.memoDrops === this.drops && this.memoPair !== undefined && this.memoPair.client === e.client && this.memoPair.domain === f.domain ? this.memoPair : undefined;
+    if (!p) p = this.pairs.get(e.client + '|' + f.domain);
     if (!p) {
+      const pk = e.client + '|' + f.domain;
       if (this.pairs.size >= s.maxTracked) this.evictOldest(this.pairs, t);
       p = {
         client: e.client, domain: f.domain, n: 0, lastSeen: t,
@@ -245,7 +256,7 @@ export class Detector {
     if (p.n % PAIR_EVAL_EVERY === 0) this.scorePair(p, t);
 
     // ---- domain ----
-    let d = this.domains.get(f.domain);
+    let d = this.memoDrops === this.drops && this.memoDomain !== undefined && this.memoDomain.domain === f.domain ? this.memoDomain : this.domains.get(f.domain);
     if (!d) {
       if (this.domains.size >= s.maxTracked) this.evictOldest(this.domains, t);
       d = {
@@ -270,7 +281,7 @@ export class Detector {
 
     // ---- client (UDP only: amplification needs a spoofable transport) ----
     if (e.transport === 'udp') {
-      let c = this.clients.get(e.client);
+      let c = this.memoDrops === this.drops && this.memoClient !== undefined && this.memoClient.client === e.client ? this.memoClient : this.clients.get(e.client);
       if (!c) {
         if (this.clients.size >= s.maxTracked) this.evictOldest(this.clients, t);
         c = { client: e.client, n: 0, lastSeen: t, win: new SlidingCounters(C_FIELDS, BUCKETS, bucketMs), major: f.domain, majorCount: 0 };
@@ -286,7 +297,11 @@ export class Detector {
       else if (c.majorCount === 0) { c.major = f.domain; c.majorCount = 1; }
       else c.majorCount--;
       if (c.n % CLIENT_EVAL_EVERY === 0) this.scoreClient(c, t);
+      this.memoClient = c;
     }
+    this.memoPair = p;
+    this.memoDomain = d;
+    this.memoDrops = this.drops;
   }
 
   /**
@@ -544,6 +559,7 @@ export class Detector {
 
   /** Forgets idle state; runs every few thousand queries. */
   private sweep(t: number): void {
+    this.drops++;
     const w = this.settings.windowMs;
     for (const [k, p] of this.pairs) if (t - p.lastSeen > Math.max(w, PAIR_IDLE_MS)) this.pairs.delete(k);
     for (const [k, d] of this.domains) if (t - d.lastSeen > w) this.domains.delete(k);
@@ -556,6 +572,7 @@ export class Detector {
   private evictOldest<T extends { lastSeen: number }>(map: Map<string, T>, t: number): void {
     this.sweep(t);
     if (map.size < this.settings.maxTracked) return;
+    this.drops++;
     let drop = Math.max(1, Math.floor(map.size / 10));
     for (const k of map.keys()) {
       map.delete(k);
