@@ -1,6 +1,6 @@
 import type { Cache, CacheEntry, CacheTrace, WatchDependent } from './cache.js';
 import type { Clock } from './types.js';
-import type { ResourceRecord } from '../wire/index.js';
+import type { Name, ResourceRecord } from '../wire/index.js';
 
 export const DEFAULT_ANSWER_CACHE = 100_000;
 
@@ -27,6 +27,8 @@ interface Precompiled extends WatchDependent {
   readonly entries: CacheEntry[];
   /** Hits since the entries were last refreshed. */
   hits: number;
+  /** The question name it answers (for the monitor: the name of the last hit, `lastName`). */
+  readonly name: Name | undefined;
   /** Every part validated as secure: AD for clients that set DO or AD (RFC 6840 §5.7). */
   readonly secure: boolean;
   /** The query set DO (part of the key). */
@@ -70,6 +72,8 @@ export class AnswerCache {
   private count = 0;
   private seenGeneration: number;
   readonly stats: AnswerCacheStats = { hits: 0, stores: 0, invalidated: 0 };
+  /** The question name of the last reply `get` gave (the monitor reads it; no Name per hit). */
+  lastName: Name | undefined;
 
   constructor(private readonly cache: Cache, private readonly clock: Clock, private readonly opts: AnswerCacheOptions) {
     this.seenGeneration = cache.generation;
@@ -130,6 +134,7 @@ export class AnswerCache {
         for (const e of p.entries) this.cache.refresh(e, p.hits);
         p.hits = 0;
       }
+      this.lastName = p.name;
       return patch(p, raw, now, out);
     } catch {
       return undefined;
@@ -142,7 +147,7 @@ export class AnswerCache {
    * reply's records in wire order (answer, authority, additional); `secure` is the resolver's
    * AD verdict and `dnssecOk` the query's DO bit (both fixed for the key).
    */
-  store(view: string | undefined, key: string, cd: boolean, wire: Uint8Array, nameEnd: number, records: readonly ResourceRecord[], secure: boolean, dnssecOk: boolean, trace: CacheTrace): boolean {
+  store(view: string | undefined, key: string, cd: boolean, wire: Uint8Array, nameEnd: number, records: readonly ResourceRecord[], secure: boolean, dnssecOk: boolean, trace: CacheTrace, name?: Name): boolean {
     if (this.opts.max <= 0 || !trace.complete) return false;
     const ttlAt = ttlOffsets(wire);
     if (!ttlAt || ttlAt.length !== records.length) return false;
@@ -175,7 +180,7 @@ export class AnswerCache {
     }
     const map = cd ? maps[1] : maps[0];
     // A copy of its own size (small ones live on the JS heap, beside the entry).
-    const p: Precompiled = { dead: false, wire: new Uint8Array(wire), nameEnd, ttls, validUntil, above: trace.aboveGeneration, entries, hits: 0, secure, dnssecOk };
+    const p: Precompiled = { dead: false, wire: new Uint8Array(wire), nameEnd, ttls, validUntil, above: trace.aboveGeneration, entries, hits: 0, secure, dnssecOk, name };
     // Registered only when nothing it read has changed since it was read.
     if (!this.cache.depend(trace, p)) return false;
     const old = map.get(key);

@@ -4,6 +4,7 @@ import { questionKey, questionNameEnd } from '../authoritative/step.js';
 import type { Resolver } from './resolver.js';
 import { isLoopback } from './upstream.js';
 import type { CacheTrace } from './cache.js';
+import type { Name } from '../wire/index.js';
 
 function isEcs(o: { code: number }): boolean {
   return o.code === EdnsOptionCode.CLIENT_SUBNET;
@@ -94,6 +95,11 @@ export class ResolverStep implements Step {
     return { message: msg, reason: r.rcode === Rcode.SERVFAIL ? 'servfail' : undefined };
   }
 
+  /** The question name of the last reply fastAnswer gave (as first asked; for monitoring). */
+  get lastAnswerName(): Name | undefined {
+    return this.resolver.answers.lastName;
+  }
+
   /**
    * The reply to a query already answered from the cache, for the UDP fast path: `raw` is the
    * query datagram, its question name ends at `qnameEnd`, `key` is its questionKey() (DO
@@ -115,7 +121,7 @@ export class ResolverStep implements Step {
     try {
       const wire = encodeMessage({ ...msg, edns: undefined });
       if (questionNameEnd(wire) !== nameEnd) return;
-      this.resolver.answers.store(view, key, msg.cd, wire, nameEnd, [...msg.answer, ...msg.authority, ...msg.additional], secure, dnssecOk, trace);
+      this.resolver.answers.store(view, key, msg.cd, wire, nameEnd, [...msg.answer, ...msg.authority, ...msg.additional], secure, dnssecOk, trace, msg.question[0]?.name);
     } catch {
       // Not encodable here (too large for one message): the full path answers it every time.
     }

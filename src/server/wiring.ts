@@ -298,6 +298,7 @@ export class RecursionStep implements Step {
     if (out === undefined) return SLOW;
     q.recursive = true;
     q.cached = true;
+    q.qname = this.inner.lastAnswerName;
     return out;
   }
 }
