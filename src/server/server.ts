@@ -1,5 +1,8 @@
 // The running server: config + zones + pipeline + listeners, reload and drain.
 import cluster from 'node:cluster';
+import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { readFileSync } from 'node:fs';
 import type { Handler, Step } from '../transport/handler.js';
 import { parseListenAddress, type ListenAddress } from '../transport/address.js';
@@ -102,8 +105,26 @@ export class PortcullisServer {
   static async create(opts: ServerOptions): Promise<PortcullisServer> {
     const s = new PortcullisServer(opts);
     await s.loadZones(opts.config, new Map());
+    s.compactAfterLoad();
     s.handler = await s.buildHandler(opts.config);
     return s;
+  }
+
+  /**
+   * After the first load of large zones (100,000 records or more), one full garbage collection
+   * before serving: loading leaves the heap full of parser garbage that V8 would otherwise keep
+   * resident for a long time (about 8% of the resident memory at a million records, for about
+   * a second of CPU once, before the listeners bind).
+   */
+  private compactAfterLoad(): void {
+    let records = 0;
+    for (const { zone } of this.served.values()) records += zone.recordCount;
+    if (records < 100_000) return;
+    const before = process.memoryUsage().rss;
+    const t0 = performance.now();
+    if (!collectGarbage()) return;
+    const ms = Math.round(performance.now() - t0);
+    this.logger.info({ records, rssMb: Math.round(before / 2 ** 20), afterMb: Math.round(process.memoryUsage().rss / 2 ** 20), ms }, 'heap compacted after loading zones');
   }
 
   get zones(): ZoneSet {
@@ -392,4 +413,21 @@ function workerSocket(listen: string): { fd?: number; batched?: boolean } {
   const fds = process.env.PORTCULLIS_UDP_FDS;
   const fd = fds ? (JSON.parse(fds) as Record<string, number>)[listen] : undefined;
   return fd !== undefined ? { fd } : { batched: false };
+}
+
+/**
+ * One full garbage collection now. Node exposes gc() only with --expose-gc; the flag is set
+ * here and the function read from a fresh context, so `portcullis serve` needs no node flags.
+ * False when that is not possible.
+ */
+function collectGarbage(): boolean {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as unknown;
+    if (typeof gc !== 'function') return false;
+    (gc as () => void)();
+    return true;
+  } catch {
+    return false;
+  }
 }
