@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian peers that the interop tests and benchmarks compare against.
+# Installs the Debian peers that the interop tests and benchmarks compare against, and the
+# toolchain `npm ci` uses to build the batched-UDP addon (g++, make, python3 for node-gyp).
 # Services are installed but never started by the package manager: tests start their own
 # instances on loopback high ports, so nothing is left listening on port 53.
 set -euo pipefail
@@ -8,6 +9,7 @@ PEERS=(
   nsd knot knot-dnsutils bind9 bind9-utils bind9-dnsutils
   unbound pdns-server pdns-backend-bind pdns-tools pdns-recursor knot-resolver
   ldnsutils dnsperf nmap dnsmasq-base fstrm-bin chromium iproute2 procps util-linux
+  g++ make python3
 )
 missing=()
 for p in "${PEERS[@]}"; do
