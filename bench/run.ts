@@ -77,8 +77,9 @@ const firstLine = (e: unknown): string => (e instanceof Error ? e.message : Stri
 /** Runs the throughput, latency and TCP measurements against a running server. */
 async function measure(s: Running, file: string, o: BenchOptions, pinned: boolean, rd: boolean): Promise<ServerRun> {
   const base: DnsperfOptions = { server: s.address, port: s.port, file, seconds: 1, clients: 4, outstanding: 200, cpu: pinned ? LOAD_CPU : undefined };
-  // Warm-up: JIT, caches, socket buffers.
-  await runDnsperf({ ...base, seconds: 1 });
+  // Warm-up: JIT, caches, socket buffers. A JIT-compiled server (Portcullis) needs a few
+  // seconds to reach its steady state; every server gets the same warm-up.
+  await runDnsperf({ ...base, seconds: warmupSeconds(o) });
   const c0 = cpuSeconds(s.pid);
   const t0 = performance.now();
   const thr = await runDnsperf({ ...base, seconds: o.seconds });
@@ -231,6 +232,11 @@ async function benchCodecAndParse(o: BenchOptions, dir: string): Promise<BenchRe
   return { messages, parse };
 }
 
+/** Seconds of load before a measurement: 3, or 2 with --quick. */
+function warmupSeconds(o: BenchOptions): number {
+  return o.quick ? 2 : 3;
+}
+
 async function benchWorkers(o: BenchOptions, zone: string, qfile: string): Promise<BenchReport['workers']> {
   const note = 'Measured unpinned: this machine has two cores and dnsperf needs one, so the two workers share the cores with the load generator; the qps ratio shows scaling under that contention, not the ≥1.8× the target asks for with two free cores. Queries per CPU-second (all processes of the server) say whether a second worker costs efficiency: at an equal figure, two free cores would give twice the queries.';
   if (o.servers && !o.servers.has('portcullis')) return undefined;
@@ -240,7 +246,7 @@ async function benchWorkers(o: BenchOptions, zone: string, qfile: string): Promi
     let s: Running | undefined;
     try {
       s = await startAuth('portcullis', { origin: GEN_ORIGIN, file: zone, address: '127.0.0.60', port: WORKERS_PORT }, { cli: cliPath(), workers });
-      await runDnsperf({ server: s.address, port: s.port, file: qfile, seconds: 1, clients: 4, outstanding: 200 });
+      await runDnsperf({ server: s.address, port: s.port, file: qfile, seconds: warmupSeconds(o), clients: 4, outstanding: 200 });
       const c0 = cpuSeconds(s.pid);
       const r = await runDnsperf({ server: s.address, port: s.port, file: qfile, seconds: o.seconds, clients: 4, outstanding: 200 });
       const cpu = cpuSeconds(s.pid) - c0;
@@ -283,7 +289,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       method: [
         `Each server in turn (never two at once), one worker/thread, ${pinned ? `pinned to CPU ${SERVER_CPU} with taskset; dnsperf pinned to CPU ${LOAD_CPU}` : 'unpinned'}.`,
         `Zone: gen-zone.ts, ${BENCH_RECORDS} records (10,000 hosts: A, AAAA, MX, TXT, CNAME, SRV, delegations with glue). Queries: queries.ts, ${QUERY_COUNT} lines, mix ${Object.entries(QUERY_MIX).map(([k, v]) => `${k} ${v}%`).join(', ')}; 5% of names in mixed case.`,
-        `Throughput: dnsperf -c 4 -q 200 for ${o.seconds} s after a 1 s warm-up; server CPU = its CPU seconds ÷ wall seconds. Latency: dnsperf -Q ${LATENCY_RATE} -v, percentiles over every query sent (lost ones count as the 1 s timeout). TCP: dnsperf -m tcp -c 8 -q 400 (queries pipelined on each connection).`,
+        `Throughput: dnsperf -c 4 -q 200 for ${o.seconds} s after a ${warmupSeconds(o)} s warm-up; server CPU = its CPU seconds ÷ wall seconds. Latency: dnsperf -Q ${LATENCY_RATE} -v, percentiles over every query sent (lost ones count as the 1 s timeout). TCP: dnsperf -m tcp -c 8 -q 400 (queries pipelined on each connection).`,
         'Cached resolvers: the zone is served by NSD on loopback; each resolver forwards the zone to it (RD set; outgoing queries bound to its loopback address), the cache is warmed by one pass over the query file at 30k qps, then measured like the authoritative servers. Their mix leaves out the referrals (the glue addresses are not on loopback).',
         'The CPUs are shared with other work on this machine: numbers are noisy; compare within one run.',
       ],
