@@ -140,7 +140,10 @@ export class AuthoritativeStep implements Step {
    * look it up and fill the cache). Only plain IN queries get here (parseFastQuery).
    */
   fastHit(q: FastQuery): CachedAnswer | typeof NO_ZONE | undefined {
-    if (this.cacheMax <= 0 || this.getZones() !== this.cacheZones) return undefined;
+    const zones = this.getZones();
+    // No zones at all (a resolver-only view): every name is outside them, no lookup needed.
+    if (zones.size === 0) return NO_ZONE;
+    if (this.cacheMax <= 0 || zones !== this.cacheZones) return undefined;
     const hit = this.cache.get(q.key);
     if (hit === undefined || hit === NO_ZONE) return hit;
     return hit.serial === hit.zone.serial ? hit : undefined;
