@@ -359,7 +359,7 @@ export const configSchema = z
       .min(1)
       .max(64)
       .default(1)
-      .describe('Processes serving the same sockets (node:cluster). UDP sockets are shared: every worker reads the same socket and the kernel hands each datagram to one. TCP connections are accepted by the primary and handed out round-robin.'),
+      .describe('Processes serving the same addresses (node:cluster). The primary opens the sockets and keeps them across worker restarts. UDP: one SO_REUSEPORT socket per worker (with the batched-UDP addon; the kernel spreads queries over them), else one socket all workers read. TCP connections are accepted by the primary and handed out round-robin.'),
     log: logSchema,
     acl: z
       .record(z.string().regex(/^[a-z][a-z0-9_-]*$/i, 'ACL names are letters, digits, "-" and "_"'), aclList)
