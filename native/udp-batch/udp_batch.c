@@ -188,6 +188,24 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   }
 }
 
+// `host` (an address literal) and `port` as a socket address of `family`; 0, or -1 when `host`
+// is not an address of that family.
+static int make_sockaddr(int family, const char *host, int port, struct sockaddr_storage *ss, socklen_t *sl) {
+  memset(ss, 0, sizeof *ss);
+  if (family == 6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t)port);
+    *sl = sizeof *a;
+    return inet_pton(AF_INET6, host, &a->sin6_addr) == 1 ? 0 : -1;
+  }
+  struct sockaddr_in *a = (struct sockaddr_in *)ss;
+  a->sin_family = AF_INET;
+  a->sin_port = htons((uint16_t)port);
+  *sl = sizeof *a;
+  return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
+}
+
 // open(family: 4|6, host: string, port: number, bufferSize: number, reusePort: boolean) -> handle
 static napi_value Open(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -205,20 +223,8 @@ static napi_value Open(napi_env env, napi_callback_info info) {
 
   struct sockaddr_storage ss;
   socklen_t sl;
-  memset(&ss, 0, sizeof ss);
-  if (family == 6) {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) return throw_errno(env, "udp-batch: not an IPv6 address", EINVAL);
-    sl = sizeof *a;
-  } else {
-    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) return throw_errno(env, "udp-batch: not an IPv4 address", EINVAL);
-    sl = sizeof *a;
-  }
+  if (make_sockaddr(family, host, port, &ss, &sl) != 0)
+    return throw_errno(env, family == 6 ? "udp-batch: not an IPv6 address" : "udp-batch: not an IPv4 address", EINVAL);
   int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket", errno);
   int one = 1;
@@ -309,21 +315,7 @@ static napi_value SendTo(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_int32(env, argv[3], &port));
   struct sockaddr_storage ss;
   socklen_t sl;
-  memset(&ss, 0, sizeof ss);
-  int err = 0;
-  if (s->family == 6) {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) err = EINVAL;
-    sl = sizeof *a;
-  } else {
-    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) err = EINVAL;
-    sl = sizeof *a;
-  }
+  int err = make_sockaddr(s->family, host, port, &ss, &sl) == 0 ? 0 : EINVAL;
   if (!err && !s->closed) {
     ssize_t r;
     do r = sendto(s->fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl);

@@ -178,19 +178,29 @@ export async function signCommand(origin: Name, file: string, o: SignOptions, ou
   return 0;
 }
 
-/** `dnssec ds ZONE`: DS records (SHA-256 and SHA-384) of the zone's KSKs/CSKs, for the parent. */
-export function dsCommand(zone: Name, o: { dir: string; ttl?: number }, out: Out = std): number {
+/**
+ * The zone's keys in `dir`, or the exit code 1 after saying why on stderr: an unreadable key
+ * file, or (with `requireSome`) no keys at all.
+ */
+function zoneKeysOrExit(zone: Name, dir: string, out: Out, requireSome: boolean): ReturnType<typeof loadZoneKeys> | number {
   let keys;
   try {
-    keys = loadZoneKeys(o.dir, zone);
+    keys = loadZoneKeys(dir, zone);
   } catch (e) {
     out.stderr.write(`${(e as Error).message}\n`);
     return 1;
   }
-  if (keys.length === 0) {
-    out.stderr.write(`no keys for ${zoneLabel(zone)} in ${o.dir}\n`);
+  if (requireSome && keys.length === 0) {
+    out.stderr.write(`no keys for ${zoneLabel(zone)} in ${dir}\n`);
     return 1;
   }
+  return keys;
+}
+
+/** `dnssec ds ZONE`: DS records (SHA-256 and SHA-384) of the zone's KSKs/CSKs, for the parent. */
+export function dsCommand(zone: Name, o: { dir: string; ttl?: number }, out: Out = std): number {
+  const keys = zoneKeysOrExit(zone, o.dir, out, true);
+  if (typeof keys === 'number') return keys;
   for (const rr of dsRecords(keys, o.ttl ?? 3600, [DigestType.SHA256, DigestType.SHA384])) out.stdout.write(`${recordToText(rr)}\n`);
   return 0;
 }
@@ -231,17 +241,8 @@ export async function statusCommand(zone: Name, o: StatusOptions, out: Out = std
   const setup = await keySetup(zone, o, out);
   if (typeof setup === 'number') return setup;
   const now = o.now ?? Math.floor(Date.now() / 1000);
-  let keys;
-  try {
-    keys = loadZoneKeys(setup.dir, zone);
-  } catch (e) {
-    out.stderr.write(`${(e as Error).message}\n`);
-    return 1;
-  }
-  if (keys.length === 0) {
-    out.stderr.write(`no keys for ${zoneLabel(zone)} in ${setup.dir}\n`);
-    return 1;
-  }
+  const keys = zoneKeysOrExit(zone, setup.dir, out, true);
+  if (typeof keys === 'number') return keys;
   const r = setup.rollover;
   const life = (v: number): string => (!v ? 'never' : v % 86400 === 0 ? `${v / 86400}d` : v % 3600 === 0 ? `${v / 3600}h` : `${v}s`);
   out.stdout.write(`zone ${zoneLabel(zone)}: ${keys.length} keys in ${setup.dir}; zsk-lifetime ${life(r.zskLifetime)}, ksk-lifetime ${life(r.kskLifetime)}\n`);
@@ -259,13 +260,8 @@ export async function dsSeenCommand(zone: Name, tag: number, o: StatusOptions, o
   const setup = await keySetup(zone, o, out);
   if (typeof setup === 'number') return setup;
   const now = o.now ?? Math.floor(Date.now() / 1000);
-  let keys;
-  try {
-    keys = loadZoneKeys(setup.dir, zone);
-  } catch (e) {
-    out.stderr.write(`${(e as Error).message}\n`);
-    return 1;
-  }
+  const keys = zoneKeysOrExit(zone, setup.dir, out, false);
+  if (typeof keys === 'number') return keys;
   let k;
   try {
     k = markDsSeen(keys, tag, now);

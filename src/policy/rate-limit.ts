@@ -141,10 +141,14 @@ export class RateLimiter {
 /** Category and accounting name of a response (BIND: per qname for answers, per zone for misses). */
 export function classify(req: Request, msg: Pick<Message, 'rcode' | 'answer' | 'authority'>): { category: RateCategory; name: string } {
   const q = req.message.question[0];
-  const qname = q ? q.name.key : '.';
+  return classifyReply(q ? q.name.key : '.', q?.type ?? 0, msg);
+}
+
+/** classify() from the question's name key and type (the fast path has no Request). */
+function classifyReply(qname: string, qtype: number, msg: Pick<Message, 'rcode' | 'answer' | 'authority'>): { category: RateCategory; name: string } {
   if (msg.rcode === Rcode.NXDOMAIN) return { category: 'nxdomains', name: zoneOf(msg) ?? qname };
   if (msg.rcode !== Rcode.NOERROR) return { category: 'errors', name: '' };
-  if (msg.answer.length > 0) return { category: 'responses', name: `${qname}/${q?.type ?? 0}` };
+  if (msg.answer.length > 0) return { category: 'responses', name: `${qname}/${qtype}` };
   const ns = msg.authority.find((r) => r.type === RRType.NS);
   if (ns && !msg.authority.some((r) => r.type === RRType.SOA)) return { category: 'referrals', name: ns.name.key };
   return { category: 'nodata', name: zoneOf(msg) ?? qname };
@@ -201,14 +205,7 @@ export function rateLimitFast(limiter: RateLimiter, q: FastQuery, next: FastNext
   // The accounting name is the question's Name.key; without a Name at hand, the pipeline.
   const qname = q.qname;
   if (qname === undefined) return SLOW;
-  const rcode = wire[3]! & 0xf;
-  const hasAnswer = ((wire[6]! << 8) | wire[7]!) > 0;
-  let category: RateCategory;
-  let name: string;
-  if (rcode === Rcode.NXDOMAIN) { category = 'nxdomains'; name = qname.key; }
-  else if (rcode !== Rcode.NOERROR) { category = 'errors'; name = ''; }
-  else if (hasAnswer) { category = 'responses'; name = `${qname.key}/${q.qtype}`; }
-  else { category = 'nodata'; name = qname.key; }
+  const { category, name } = classifyReply(qname.key, q.qtype, headerView(wire)!);
   const verdict = limiter.account(q.client, category, name);
   if (verdict === 'send') return wire;
   q.rateLimited = true;
@@ -218,7 +215,7 @@ export function rateLimitFast(limiter: RateLimiter, q: FastQuery, next: FastNext
   const out = Buffer.allocUnsafe(end);
   out.set(raw.subarray(0, end));
   out[2] = (raw[2]! | 0x82) & ~0x04;
-  out[3] = (raw[3]! & 0xf0) | rcode;
+  out[3] = (raw[3]! & 0xf0) | (wire[3]! & 0xf);
   out[6] = out[7] = out[8] = out[9] = out[10] = out[11] = 0;
   return out;
 }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Endpoint, Next, Reply, Request, Step } from '../transport/handler.js';
-import { SLOW, wireNameText, type FastNext, type FastQuery, type FastResult } from '../transport/fast.js';
+import { SLOW, type FastNext, type FastQuery, type FastResult } from '../transport/fast.js';
 import { EdeCode, encodeMessage, Name, Rcode, RRClass, type Message } from '../wire/index.js';
 import { AuthoritativeStep, NO_ZONE } from '../authoritative/step.js';
 import { ZoneSet } from '../authoritative/zone-set.js';
@@ -173,34 +173,23 @@ export class ViewTable {
     }
   }
 
-  /**
-   * select() for the fast path: a plain query has no TSIG key, so a view that requires keys
-   * never matches it (as in select()).
-   */
-  selectFast(q: FastQuery): number {
-    const subject = { address: q.client };
-    for (let i = 0; i < this.views.length; i++) {
-      const v = this.views[i]!;
-      if (!v.clients.allows(subject)) continue;
-      if (v.destinations && !v.destinations.allows({ address: q.local.address })) continue;
-      if (v.keys) continue;
-      return i;
-    }
-    return -1;
-  }
-
   /** The first view that takes this request (BIND: match-clients, match-destinations, keys). */
   select(req: Request): number {
-    const subject = subjectOf(req);
+    return this.selectFor(subjectOf(req), req.local.address);
+  }
+
+  /** select() for a client (and its TSIG key, if any) and the address it asked. */
+  selectFor(subject: AclSubject, localAddress: string): number {
     for (let i = 0; i < this.views.length; i++) {
       const v = this.views[i]!;
       if (!v.clients.allows(subject)) continue;
-      if (v.destinations && !v.destinations.allows({ address: req.local.address })) continue;
+      if (v.destinations && !v.destinations.allows({ address: localAddress })) continue;
       if (v.keys && !(subject.key !== undefined && v.keys.has(subject.key.toLowerCase().replace(/\.$/, '')))) continue;
       return i;
     }
     return -1;
   }
+
 }
 
 function refused(req: Request, infoCode: number, text: string, reason: string): Reply {
@@ -223,13 +212,15 @@ export class ViewStep implements Step {
     return next(req);
   }
 
+  /** A plain query has no TSIG key: a view that requires keys never takes it (as in select()). */
   fast(q: FastQuery, next: FastNext): FastResult {
-    const i = this.table.selectFast(q);
+    const subject = { address: q.client };
+    const i = this.table.selectFor(subject, q.local.address);
     if (i < 0) return SLOW;
     const v = this.table.views[i]!;
     q.viewIndex = i;
     q.view = v.name;
-    q.recursionAllowed = v.recursion.allows({ address: q.client });
+    q.recursionAllowed = v.recursion.allows(subject);
     return next(q);
   }
 }
@@ -376,7 +367,7 @@ export class MonitorStep implements Step {
     const answered = wire !== null;
     e.time = q.time;
     e.client = q.client;
-    e.qname = q.qname ?? wireNameText(q.raw, q.qnameEnd);
+    e.qname = q.qname ?? Name.fromWire(q.raw, 12, q.raw.length).name;
     e.qtype = q.qtype;
     e.rcode = answered ? wire[3]! & 0x0f : 0;
     e.bytesIn = q.raw.length;

@@ -6,7 +6,7 @@
 // down the ordinary asynchronous pipeline, which gives exactly the same answer, only slower.
 // Steps change nothing (counters, windows, buckets) until an answer is certain, so a query that
 // goes SLOW halfway is seen once, by the slow path.
-import type { Name } from '../wire/index.js';
+import { formatIPv6, type Name } from '../wire/index.js';
 import type { Endpoint } from './handler.js';
 
 /** What a fast step returns: bytes to send, FAST_DROP (send nothing), or SLOW. */
@@ -182,26 +182,6 @@ export function wireQuestionKey(raw: Uint8Array, end: number, dnssec: boolean): 
   return keyScratch.toString('latin1', 0, n + 5);
 }
 
-/** The question name of `raw` as text ("www.example.", "." for the root), for monitoring. */
-export function wireNameText(raw: Uint8Array, end: number): string {
-  if (end === 13) return '.';
-  let s = '';
-  let off = 12;
-  while (off < end - 1) {
-    const l = raw[off]!;
-    for (let i = 1; i <= l; i++) {
-      const c = raw[off + i]!;
-      // Presentation escapes as in Name.toString for the characters that need them.
-      if (c === 0x2e || c === 0x5c) s += '\\' + String.fromCharCode(c);
-      else if (c <= 0x20 || c >= 0x7f) s += '\\' + String(c).padStart(3, '0');
-      else s += String.fromCharCode(c);
-    }
-    s += '.';
-    off += l + 1;
-  }
-  return s;
-}
-
 /** IPv4 and IPv6 addresses as text, remembered: a busy client sends many queries. */
 const v4Text = new Map<number, string>();
 const v6Text = new Map<string, string>();
@@ -229,24 +209,10 @@ export function addressText(b: Uint8Array, off: number, family: 4 | 6): string {
   return s;
 }
 
-/** RFC 5952 text (as inet_ntop): the longest run of two or more zero groups becomes "::". */
+/** RFC 5952 text as inet_ntop gives it: formatIPv6, but IPv4-mapped addresses end dotted-quad. */
 export function ipv6Text(b: Uint8Array, off: number): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!);
-  // IPv4-mapped (::ffff:a.b.c.d) as inet_ntop prints it.
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `::ffff:${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}`;
-  }
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = (a: number, z: number) => g.slice(a, z).map((x) => x.toString(16)).join(':');
-  if (bestStart < 0) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
+  let mapped = b[off + 10] === 0xff && b[off + 11] === 0xff;
+  for (let i = 0; mapped && i < 10; i++) mapped = b[off + i] === 0;
+  if (mapped) return `::ffff:${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}`;
+  return formatIPv6(b, off);
 }
