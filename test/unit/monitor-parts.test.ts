@@ -92,6 +92,13 @@ test('sliding counters forget old buckets; recent keys tell window from before',
   k.see('c', 2000, 1000); // over the cap: "a" goes
   assert.equal(k.size, 2);
   assert.equal(k.see('a', 2100, 1000), Seen.Never);
+  // The ring goes on in first-seen order: "a" came back in place of "b", so "b" is gone and "c" stays.
+  assert.equal(k.see('c', 2200, 1000), Seen.InWindow);
+  assert.equal(k.see('b', 2300, 1000), Seen.Never, 'b was forgotten when a came back');
+  assert.equal(k.see('c', 2400, 1000), Seen.Never, 'then c, the oldest left');
+  assert.equal(k.size, 2);
+  assert.equal(k.countSince(2350), 1);
+  assert.equal(k.countSince(0), 2);
 });
 
 test('detection config: defaults, overrides and errors', () => {
