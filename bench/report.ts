@@ -12,6 +12,8 @@ export interface ServerRun {
   /** Percentiles at the fixed-rate latency run. */
   p50Ms?: number;
   p99Ms?: number;
+  /** p99 of each latency round (p99Ms is their median). */
+  p99Rounds?: number[];
   latencyRate?: number;
   /** Share of one core the server used during the throughput run (1 = one full core). */
   cpu?: number;

@@ -3,7 +3,7 @@
 // beside Unbound, PowerDNS Recursor and Knot Resolver (cached recursion), one server at a time,
 // each on one worker pinned to CPU 0 with dnsperf pinned to CPU 1. Writes report.md,
 // report.json, qps.svg and per-cpu.svg to bench/results/ (or --out) and prints the Markdown.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,8 +74,8 @@ const WORKERS_PORT = 16150;
 const log = (msg: string): void => console.error(`[bench] ${msg}`);
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 
-/** Runs the throughput, latency and TCP measurements against a running server. */
-async function measure(s: Running, file: string, o: BenchOptions, pinned: boolean, rd: boolean): Promise<ServerRun> {
+/** Runs the throughput and TCP measurements against a running server (latency: latencyRounds). */
+async function measure(s: Running, file: string, o: BenchOptions, pinned: boolean): Promise<ServerRun> {
   const base: DnsperfOptions = { server: s.address, port: s.port, file, seconds: 1, clients: 4, outstanding: 200, cpu: pinned ? LOAD_CPU : undefined };
   // Warm-up: JIT, caches, socket buffers. A JIT-compiled server (Portcullis) needs a few
   // seconds to reach its steady state; every server gets the same warm-up.
@@ -84,14 +84,61 @@ async function measure(s: Running, file: string, o: BenchOptions, pinned: boolea
   const t0 = performance.now();
   const thr = await runDnsperf({ ...base, seconds: o.seconds });
   const cpu = (cpuSeconds(s.pid) - c0) / ((performance.now() - t0) / 1000);
-  const lat = await runDnsperf({ ...base, seconds: Math.max(2, Math.round(o.seconds / 2)), rate: LATENCY_RATE, latencies: true });
   const tcp = await runDnsperf({ ...base, seconds: Math.max(2, Math.round(o.seconds / 2)), tcp: true, clients: 8, outstanding: 400 });
-  void rd;
   return {
     server: s.name, qps: thr.qps, lostPct: thr.sent ? (100 * thr.lost) / thr.sent : 0, avgMs: thr.avgLatencyMs,
-    p50Ms: lat.p50Ms, p99Ms: lat.p99Ms, latencyRate: LATENCY_RATE, cpu, perCpuSecond: cpu > 0 ? thr.qps / cpu : undefined, tcpQps: tcp.qps,
+    cpu, perCpuSecond: cpu > 0 ? thr.qps / cpu : undefined, tcpQps: tcp.qps,
     note: Object.entries(thr.rcodes).map(([k, v]) => `${k} ${v}`).join(', '),
   };
+}
+
+/** Latency rounds: 3 with --quick, else 5. */
+function latencyRounds(o: BenchOptions): number {
+  return o.quick ? 3 : 5;
+}
+
+/** Seconds each server is measured per latency round: 1 with --quick, else 2. */
+function latencySeconds(o: BenchOptions): number {
+  return o.quick ? 1 : 2;
+}
+
+/**
+ * Latency at LATENCY_RATE, in rounds: every server is up (idle but one), and each round loads
+ * each server in turn for latencySeconds(o), starting one server later every round. On a machine
+ * shared with other work a stall of a few milliseconds moves one run's p99 by a millisecond or
+ * more; interleaved rounds spread such stalls over every server, and the median of the rounds
+ * drops the worst. Sets p50Ms/p99Ms (medians) and p99Rounds on each run.
+ */
+async function measureLatency(servers: ReadonlyArray<{ s: Running; run: ServerRun }>, file: string, o: BenchOptions, pinned: boolean): Promise<void> {
+  const rounds = latencyRounds(o);
+  const p50: number[][] = servers.map(() => []);
+  const p99: number[][] = servers.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < servers.length; k++) {
+      const i = (k + round) % servers.length;
+      const { s } = servers[i]!;
+      const base: DnsperfOptions = { server: s.address, port: s.port, file, seconds: 1, clients: 4, outstanding: 200, rate: LATENCY_RATE, cpu: pinned ? LOAD_CPU : undefined };
+      // A second at the same rate first: the server was idle while the others were loaded.
+      await runDnsperf(base);
+      const lat = await runDnsperf({ ...base, seconds: latencySeconds(o), latencies: true });
+      if (lat.p50Ms !== undefined) p50[i]!.push(lat.p50Ms);
+      if (lat.p99Ms !== undefined) p99[i]!.push(lat.p99Ms);
+    }
+  }
+  servers.forEach(({ run }, i) => {
+    run.p50Ms = median(p50[i]!);
+    run.p99Ms = median(p99[i]!);
+    run.p99Rounds = p99[i]!.map((v) => Math.round(v * 1000) / 1000);
+    run.latencyRate = LATENCY_RATE;
+    log(`${run.server}: p99 ${run.p99Ms?.toFixed(3)} ms at ${LATENCY_RATE} qps (median of ${p99[i]!.length}: ${run.p99Rounds.join(', ')})`);
+  });
+}
+
+function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const v = [...values].sort((a, b) => a - b);
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
 }
 
 /** The Portcullis CLI to measure: $PORTCULLIS_BIN (to compare two builds), else this build's. */
@@ -102,36 +149,43 @@ function cliPath(): string {
 
 async function benchAuth(o: BenchOptions, zone: string, qfile: string, pinned: boolean, notes: string[]): Promise<ServerRun[]> {
   const runs: ServerRun[] = [];
-  for (const a of AUTH) {
-    if (o.servers && !o.servers.has(a.name)) continue;
-    if (a.binary && !findBinary(a.binary)) {
-      runs.push({ server: a.name, skipped: `${a.binary} not installed` });
-      log(`${a.name}: skipped (${a.binary} not installed)`);
-      continue;
-    }
-    let s: Running | undefined;
-    try {
-      const profDir = join(o.out, 'profile');
-      const nodeArgs = o.cpuProf && a.name === 'portcullis' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-      if (nodeArgs.length) rmSync(profDir, { recursive: true, force: true });
-      s = await startAuth(a.name, { origin: GEN_ORIGIN, file: zone, address: a.address, port: a.port, cpu: pinned ? SERVER_CPU : undefined, requireNoError: true }, { cli: cliPath(), nodeArgs });
-      log(`${a.name}: up on ${a.address}:${a.port} (pid ${s.pid}); measuring`);
-      const r = await measure(s, qfile, o, pinned, false);
-      runs.push(r);
-      log(`${a.name}: ${Math.round(r.qps ?? 0)} qps (${Math.round((r.cpu ?? 0) * 100)}% CPU, ${Math.round(r.perCpuSecond ?? 0)} per CPU-s), p99 ${r.p99Ms?.toFixed(3)} ms at ${LATENCY_RATE} qps, TCP ${Math.round(r.tcpQps ?? 0)} qps`);
-      await s.stop();
-      s = undefined;
-      if (nodeArgs.length) {
-        const prof = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-        if (prof) {
-          notes.push(`CPU profile of Portcullis (authoritative run, self time): ${summariseProfileFile(join(profDir, prof), 12).map((h) => `${(h.share * 100).toFixed(1)}% ${h.where}`).join('; ')}`);
-        }
+  // Servers stay up until the latency rounds are done (each idle while another is measured).
+  const up: Array<{ s: Running; run: ServerRun }> = [];
+  const profDir = join(o.out, 'profile');
+  try {
+    for (const a of AUTH) {
+      if (o.servers && !o.servers.has(a.name)) continue;
+      if (a.binary && !findBinary(a.binary)) {
+        runs.push({ server: a.name, skipped: `${a.binary} not installed` });
+        log(`${a.name}: skipped (${a.binary} not installed)`);
+        continue;
       }
-    } catch (e) {
-      runs.push({ server: a.name, skipped: firstLine(e) });
-      log(`${a.name}: failed: ${e instanceof Error ? e.message : e}`);
-    } finally {
-      await s?.stop();
+      let s: Running | undefined;
+      try {
+        const nodeArgs = o.cpuProf && a.name === 'portcullis' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+        if (nodeArgs.length) rmSync(profDir, { recursive: true, force: true });
+        s = await startAuth(a.name, { origin: GEN_ORIGIN, file: zone, address: a.address, port: a.port, cpu: pinned ? SERVER_CPU : undefined, requireNoError: true }, { cli: cliPath(), nodeArgs });
+        log(`${a.name}: up on ${a.address}:${a.port} (pid ${s.pid}); measuring`);
+        const r = await measure(s, qfile, o, pinned);
+        runs.push(r);
+        up.push({ s, run: r });
+        s = undefined;
+        log(`${a.name}: ${Math.round(r.qps ?? 0)} qps (${Math.round((r.cpu ?? 0) * 100)}% CPU, ${Math.round(r.perCpuSecond ?? 0)} per CPU-s), TCP ${Math.round(r.tcpQps ?? 0)} qps`);
+      } catch (e) {
+        runs.push({ server: a.name, skipped: firstLine(e) });
+        log(`${a.name}: failed: ${e instanceof Error ? e.message : e}`);
+      } finally {
+        await s?.stop();
+      }
+    }
+    if (up.length) await measureLatency(up, qfile, o, pinned);
+  } finally {
+    for (const { s } of up) await s.stop();
+  }
+  if (o.cpuProf) {
+    const prof = existsSync(profDir) ? readdirSync(profDir).find((f) => f.endsWith('.cpuprofile')) : undefined;
+    if (prof) {
+      notes.push(`CPU profile of Portcullis (authoritative run, self time): ${summariseProfileFile(join(profDir, prof), 12).map((h) => `${(h.share * 100).toFixed(1)}% ${h.where}`).join('; ')}`);
     }
   }
   return withRatios(runs);
@@ -144,6 +198,7 @@ async function benchResolvers(o: BenchOptions, zone: string, qfile: string, pinn
     return runs;
   }
   let upstream: Running | undefined;
+  const up: Array<{ s: Running; run: ServerRun }> = [];
   try {
     // The upstream shares the load generator's core: after warm-up it sees no queries.
     upstream = await startAuth('nsd', { origin: GEN_ORIGIN, file: zone, ...UPSTREAM, cpu: pinned ? LOAD_CPU : undefined, requireNoError: true });
@@ -162,9 +217,11 @@ async function benchResolvers(o: BenchOptions, zone: string, qfile: string, pinn
         log(`${r.name}: up on ${r.address}:${r.port}; warming the cache`);
         // One pass over the query file at a modest rate fills the cache (positive and negative).
         await runDnsperf({ server: r.address, port: r.port, file: qfile, seconds: 60, maxRuns: 1, rate: 30_000, clients: 4, outstanding: 200, cpu: pinned ? LOAD_CPU : undefined, timeout: 2 });
-        const m = await measure(s, qfile, o, pinned, true);
+        const m = await measure(s, qfile, o, pinned);
         runs.push(m);
-        log(`${r.name}: ${Math.round(m.qps ?? 0)} qps, p99 ${m.p99Ms?.toFixed(3)} ms`);
+        up.push({ s, run: m });
+        s = undefined;
+        log(`${r.name}: ${Math.round(m.qps ?? 0)} qps`);
       } catch (e) {
         runs.push({ server: r.name, skipped: firstLine(e) });
         log(`${r.name}: failed: ${e instanceof Error ? e.message : e}`);
@@ -172,7 +229,9 @@ async function benchResolvers(o: BenchOptions, zone: string, qfile: string, pinn
         await s?.stop();
       }
     }
+    if (up.length) await measureLatency(up, qfile, o, pinned);
   } finally {
+    for (const { s } of up) await s.stop();
     await upstream?.stop();
   }
   return withRatios(runs);
@@ -287,9 +346,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       started: started.toISOString(), quick: o.quick,
       machine: { cpus: ncpu, model: cpus()[0]?.model ?? '?', node: process.versions.node, kernel: release() },
       method: [
-        `Each server in turn (never two at once), one worker/thread, ${pinned ? `pinned to CPU ${SERVER_CPU} with taskset; dnsperf pinned to CPU ${LOAD_CPU}` : 'unpinned'}.`,
+        `One worker/thread per server, ${pinned ? `pinned to CPU ${SERVER_CPU} with taskset; dnsperf pinned to CPU ${LOAD_CPU}` : 'unpinned'}.`,
         `Zone: gen-zone.ts, ${BENCH_RECORDS} records (10,000 hosts: A, AAAA, MX, TXT, CNAME, SRV, delegations with glue). Queries: queries.ts, ${QUERY_COUNT} lines, mix ${Object.entries(QUERY_MIX).map(([k, v]) => `${k} ${v}%`).join(', ')}; 5% of names in mixed case.`,
-        `Throughput: dnsperf -c 4 -q 200 for ${o.seconds} s after a ${warmupSeconds(o)} s warm-up; server CPU = its CPU seconds ÷ wall seconds. Latency: dnsperf -Q ${LATENCY_RATE} -v, percentiles over every query sent (lost ones count as the 1 s timeout). TCP: dnsperf -m tcp -c 8 -q 400 (queries pipelined on each connection).`,
+        `Throughput: dnsperf -c 4 -q 200 for ${o.seconds} s after a ${warmupSeconds(o)} s warm-up; server CPU = its CPU seconds ÷ wall seconds. Latency: every server up (all idle but the one measured), ${latencyRounds(o)} rounds of dnsperf -Q ${LATENCY_RATE} -v for ${latencySeconds(o)} s per server, each after 1 s at that rate, the order rotated each round; p50 and p99 over every query sent (lost ones count as the 1 s timeout), and the median of the rounds reported. TCP: dnsperf -m tcp -c 8 -q 400 (queries pipelined on each connection).`,
         'Cached resolvers: the zone is served by NSD on loopback; each resolver forwards the zone to it (RD set; outgoing queries bound to its loopback address), the cache is warmed by one pass over the query file at 30k qps, then measured like the authoritative servers. Their mix leaves out the referrals (the glue addresses are not on loopback).',
         'The CPUs are shared with other work on this machine: numbers are noisy; compare within one run.',
       ],

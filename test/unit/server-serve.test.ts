@@ -262,7 +262,7 @@ test('serve: workers: 2 share the sockets; ready once all are up; SIGTERM stops 
   try {
     const ready = await child.ready;
     assert.equal(ready.workers, 2);
-    // With the batched addon, the primary's own UDP socket is read by both workers.
+    // With the batched addon, each worker reads its own SO_REUSEPORT socket, opened by the primary.
     if (loadNativeUdp()) assert.match(String(ready.udp), /^batched/);
     assert.equal(child.lines.filter((l) => l.includes('"msg":"worker ready"')).length, 2);
     const pids = new Set<number>();
