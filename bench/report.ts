@@ -67,10 +67,10 @@ export function withRatios(runs: ServerRun[], ours = 'portcullis'): ServerRun[] 
 }
 
 function qpsTable(runs: readonly ServerRun[]): string {
-  const rows = ['| server | qps (UDP) | lost % | mean ms | p50 ms | p99 ms | at qps | server CPU | queries per CPU-s | TCP qps | Portcullis ÷ server |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  const rows = ['| server | qps (UDP) | lost % | mean ms | p50 ms | p99 ms | p99 of each round, ms | at qps | server CPU | queries per CPU-s | TCP qps | Portcullis ÷ server |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
   for (const r of runs) {
-    if (r.skipped) rows.push(`| ${r.server} | skipped: ${r.skipped.replace(/\|/g, '/').split('\n')[0]} | | | | | | | | | |`);
-    else rows.push(`| ${r.server} | ${f0(r.qps)} | ${f2(r.lostPct)} | ${f3(r.avgMs)} | ${f3(r.p50Ms)} | ${f3(r.p99Ms)} | ${f0(r.latencyRate)} | ${r.cpu === undefined ? '-' : `${Math.round(r.cpu * 100)}%`} | ${f0(r.perCpuSecond)} | ${f0(r.tcpQps)} | ${f2(r.ratio)} |`);
+    if (r.skipped) rows.push(`| ${r.server} | skipped: ${r.skipped.replace(/\|/g, '/').split('\n')[0]} | | | | | | | | | | |`);
+    else rows.push(`| ${r.server} | ${f0(r.qps)} | ${f2(r.lostPct)} | ${f3(r.avgMs)} | ${f3(r.p50Ms)} | ${f3(r.p99Ms)} | ${r.p99Rounds?.length ? r.p99Rounds.map((v) => v.toFixed(2)).join(' / ') : '-'} | ${f0(r.latencyRate)} | ${r.cpu === undefined ? '-' : `${Math.round(r.cpu * 100)}%`} | ${f0(r.perCpuSecond)} | ${f0(r.tcpQps)} | ${f2(r.ratio)} |`);
   }
   return rows.join('\n');
 }

@@ -1,7 +1,8 @@
 // `npm run bench [-- --quick] [--only codec,auth,resolver,load,workers] [--servers a,b] [--seconds N]
 //  [--out DIR] [--cpu-prof]`: Portcullis beside NSD, Knot, BIND and PowerDNS (authoritative) and
-// beside Unbound, PowerDNS Recursor and Knot Resolver (cached recursion), one server at a time,
-// each on one worker pinned to CPU 0 with dnsperf pinned to CPU 1. Writes report.md,
+// beside Unbound, PowerDNS Recursor and Knot Resolver (cached recursion), one server loaded at a
+// time, each on one worker pinned to CPU 0 with dnsperf pinned to CPU 1 (latency in rounds with
+// every server of the group up, see measureLatency). Writes report.md,
 // report.json, qps.svg and per-cpu.svg to bench/results/ (or --out) and prints the Markdown.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
