@@ -10,6 +10,8 @@ export interface ResolverStatsSource {
   readonly cache: { readonly stats: object; readonly size: number };
   readonly validator?: { readonly stats: object } | undefined;
   readonly denials?: { readonly stats: object } | undefined;
+  /** The precompiled replies (`AnswerCache.stats`: hits, stores, invalidated). */
+  readonly answers?: { readonly stats: object } | undefined;
 }
 
 type Counts = Readonly<Record<string, number>>;
@@ -41,6 +43,7 @@ const RESOLVER_COUNTERS: ReadonlyArray<[stat: string, name: string, help: string
  *     _cache_evictions_total, portcullis_resolver_cache_entries, _cache_bytes
  *   portcullis_resolver_validations_total{result="secure"|"insecure"|"bogus"}, _dnskey_fetches_total
  *   portcullis_resolver_denial_zones, _denial_records (RFC 8198 store)
+ *   portcullis_resolver_precompiled_total{event="hit"|"store"|"invalidated"}
  */
 export function registerResolverMetrics(registry: Registry, current: () => ResolverStatsSource | undefined): void {
   // Cumulative counts of resolvers replaced by reloads, per "group.stat".
@@ -49,8 +52,9 @@ export function registerResolverMetrics(registry: Registry, current: () => Resol
   const groups = (r: ResolverStatsSource | undefined): Record<string, Counts | undefined> => ({
     resolver: r?.stats as Counts | undefined, cache: r?.cache.stats as Counts | undefined,
     validator: r?.validator?.stats as Counts | undefined, denials: r?.denials?.stats as Counts | undefined,
+    answers: r?.answers?.stats as Counts | undefined,
   });
-  const COUNTED = new Set(['resolver', 'cache', 'validator']);
+  const COUNTED = new Set(['resolver', 'cache', 'validator', 'answers']);
   const total = (group: string, stat: string): number => {
     const r = current();
     if (r !== last) {
@@ -89,6 +93,17 @@ export function registerResolverMetrics(registry: Registry, current: () => Resol
     },
   });
   new Counter({ name: 'portcullis_resolver_dnskey_fetches_total', help: 'DNSKEY RRsets fetched for validation', registers, collect() { this.reset(); this.inc(total('validator', 'keyFetches')); } });
+  new Counter({
+    name: 'portcullis_resolver_precompiled_total',
+    help: 'Precompiled resolver replies: hits (answered from the kept bytes), stores, and replies dropped because the cache data under them changed, ran out or was flushed',
+    labelNames: ['event'], registers,
+    collect() {
+      this.reset();
+      this.inc({ event: 'hit' }, total('answers', 'hits'));
+      this.inc({ event: 'store' }, total('answers', 'stores'));
+      this.inc({ event: 'invalidated' }, total('answers', 'invalidated'));
+    },
+  });
   new Gauge({ name: 'portcullis_resolver_denial_zones', help: 'Zones with validated NSEC/NSEC3 kept for aggressive use (RFC 8198)', registers, collect() { this.set((current()?.denials?.stats as Counts | undefined)?.zones ?? 0); } });
   new Gauge({ name: 'portcullis_resolver_denial_records', help: 'Validated NSEC/NSEC3 records kept for aggressive use (RFC 8198)', registers, collect() { this.set((current()?.denials?.stats as Counts | undefined)?.records ?? 0); } });
 }

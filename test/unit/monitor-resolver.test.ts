@@ -149,6 +149,7 @@ test('resolver metrics never go down when a reload replaces the resolver', async
   const make = (queries: number): ResolverStatsSource => ({
     stats: { queries, servfail: 1 },
     cache: { stats: { hits: queries * 2, misses: 1, inserts: 3, evictions: 0, bytes: 100 }, size: 3 },
+    answers: { stats: { hits: queries * 3, stores: 2, invalidated: 1 } },
   });
   let current: ResolverStatsSource | undefined = make(10);
   registerResolverMetrics(registry, () => current);
@@ -158,6 +159,9 @@ test('resolver metrics never go down when a reload replaces the resolver', async
   assert.equal(sample(text, 'portcullis_resolver_queries_total'), 14);
   assert.equal(sample(text, 'portcullis_resolver_cache_lookups_total{result="hit"}'), 28);
   assert.equal(sample(text, 'portcullis_resolver_cache_entries'), 3, 'gauges show the current resolver');
+  assert.equal(sample(text, 'portcullis_resolver_precompiled_total{event="hit"}'), 42);
+  assert.equal(sample(text, 'portcullis_resolver_precompiled_total{event="store"}'), 4);
+  assert.equal(sample(text, 'portcullis_resolver_precompiled_total{event="invalidated"}'), 2);
   current = undefined; // recursion switched off
   text = await registry.metrics();
   assert.equal(sample(text, 'portcullis_resolver_queries_total'), 14);
