@@ -264,7 +264,11 @@ test('serve: workers: 2 share the sockets; ready once all are up; SIGTERM stops 
     assert.equal(ready.workers, 2);
     // With the batched addon, each worker reads its own SO_REUSEPORT socket, opened by the primary.
     if (loadNativeUdp()) assert.match(String(ready.udp), /^batched/);
-    assert.equal(child.lines.filter((l) => l.includes('"msg":"worker ready"')).length, 2);
+    // The workers' own log lines reach the shared stderr in no fixed order with the primary's
+    // "ready" (it follows their IPC messages): wait for both.
+    const workerReady = (): number => child.lines.filter((l) => l.includes('"msg":"worker ready"')).length;
+    await child.waitFor(() => workerReady() >= 2);
+    assert.equal(workerReady(), 2);
     const pids = new Set<number>();
     for (const l of child.lines) if (l.includes('"msg":"zone loaded"')) pids.add(JSON.parse(l).pid as number);
     assert.equal(pids.size, 2, 'two processes loaded the zone');
