@@ -1,5 +1,6 @@
 import type { Next, Reply, Request, Step } from '../transport/handler.js';
-import { wireQuestionKey, type FastQuery } from '../transport/fast.js';
+import { questionHash, wireQuestionKey, type FastQuery } from '../transport/fast.js';
+import { AnswerTable } from './answer-table.js';
 import { encodeMessage, HEADER_SIZE, makeMessage, Opcode, Rcode, RRClass, RRType, type Message, type Name, type Question, type ResourceRecord, type TxtData } from '../wire/index.js';
 import { lookup, type Answer, type LookupOptions } from './lookup.js';
 import type { Zone } from '../zone/zone.js';
@@ -48,14 +49,15 @@ export class AuthoritativeStep implements Step {
   readonly phase = 'answer' as const;
 
   /**
-   * Encoded answers (no OPT) by questionKey(): the question's name (lower-cased), type and class
-   * as in the query's bytes, and DO. Each entry remembers its zone, so a hit skips the zone
-   * search too. A hit costs one string hash and a copy and a patch of ID, RD, CD and the
-   * question's case, instead of a lookup and an encode (DESIGN.md "How a query flows", as NSD
-   * and Knot precompute). The zone's serial is checked on every hit, so an in-place update
-   * rebuilds the answer.
+   * Encoded answers (no OPT) by question: the name's bytes (lower-cased), type and class as in
+   * the query, and DO (answer-table.ts). Each entry remembers its zone, so a hit skips the zone
+   * search too. A hit costs a hash of the query's question bytes and a copy and a patch of ID,
+   * RD, CD and the question's case, instead of a lookup and an encode (DESIGN.md "How a query
+   * flows", as NSD and Knot precompute). The zone's serial is checked on every hit, so an
+   * in-place update rebuilds the answer. Names outside every zone are kept too (NO_ZONE, no
+   * answer bytes), so the fast path passes them on without a zone search.
    */
-  private cache = new Map<string, CachedAnswer | typeof NO_ZONE>();
+  private cache: AnswerTable<CachedAnswer | typeof NO_ZONE>;
   /** The zone set the cache belongs to: a reload swaps the set and empties the cache. */
   private cacheZones: ZoneSet | undefined;
   private readonly cacheMax: number;
@@ -66,6 +68,7 @@ export class AuthoritativeStep implements Step {
     private readonly opts: AuthoritativeOptions = {},
   ) {
     this.cacheMax = opts.answerCache ?? DEFAULT_ANSWER_CACHE;
+    this.cache = new AnswerTable(this.cacheMax);
     if (opts.anyPolicy !== undefined) this.opts = { ...opts, lookup: { ...opts.lookup, anyPolicy: lookupAnyPolicy(opts.anyPolicy) } };
   }
 
@@ -73,6 +76,9 @@ export class AuthoritativeStep implements Step {
   get cachedAnswers(): number {
     return this.cache.size;
   }
+
+  /** The entry of the last answer `fastHit` gave (read by `patch` right after it). */
+  private lastEntry = -1;
 
   async handle(req: Request, next: Next): Promise<Reply> {
     const q = req.message;
@@ -87,19 +93,25 @@ export class AuthoritativeStep implements Step {
     // Read the zone set once: a reload swapping it mid-request cannot mix two versions.
     const zones = this.getZones();
     if (zones !== this.cacheZones) {
-      this.cache = new Map();
+      this.cache = new AnswerTable(this.cacheMax);
       this.cacheZones = zones;
     }
     const dnssec = q.edns?.do === true;
-    const nameEnd = questionNameEnd(req.raw);
-    const key = this.cacheMax > 0 ? questionKey(req.raw, question, dnssec, nameEnd) : '';
-    const hit = this.cacheMax > 0 ? this.cache.get(key) : undefined;
+    const raw = req.raw;
+    // Kept answers are for uncompressed question names only (the answer's question lines up
+    // with the query's byte for byte).
+    let nameEnd = questionNameEnd(raw);
+    if (nameEnd >= 0 && (nameEnd - HEADER_SIZE > 255 || nameEnd + 4 > raw.length)) nameEnd = -1;
+    const keyed = this.cacheMax > 0 && nameEnd >= 0;
+    const hash = keyed ? questionHash(raw, nameEnd, dnssec) : 0;
+    const entry = keyed ? this.cache.find(raw, nameEnd, dnssec, hash) : -1;
+    const hit = entry >= 0 ? this.cache.metaOf(entry) : undefined;
     if (hit === NO_ZONE) return next(req);
     const zone = hit !== undefined ? hit.zone : zones.findForQuery(question.name, question.type, question.class);
     if (!zone) {
       // Remembered, so the fast path can pass names outside our zones on (to the resolver)
       // without a zone search; the cache is emptied whenever the zone set changes.
-      if (this.cacheMax > 0 && nameEnd >= 0 && question.class !== RRClass.CH) this.remember(key, NO_ZONE);
+      if (keyed && question.class !== RRClass.CH) this.remember(raw, nameEnd, dnssec, hash, NO_ANSWER, NO_ZONE);
       return next(req);
     }
     req.state.zone = hit !== undefined ? hit.originText : this.originText(zone);
@@ -119,19 +131,20 @@ export class AuthoritativeStep implements Step {
     // A hit's key holds the question name's bytes, so they line up with the query's and it is
     // patched without checking again. A hit built before an in-place update of its zone is
     // rebuilt.
-    if (hit !== undefined && hit.serial === serial && nameEnd >= 0) return { wire: patchAt(hit.wire, req.raw, nameEnd) };
+    if (hit !== undefined && hit.serial === serial) return { wire: patchAt(this.cache.answer(entry), raw, nameEnd) };
     const msg = fromAnswer(q, lookup(zone, question.name, question.type, { ...this.opts.lookup, zones, do: dnssec }));
     const wire = encodeMessage(msg);
     // Only answers whose question we can patch in place are kept (see patchAnswer).
-    if (nameEnd < 0 || nameEnd !== questionNameEnd(wire)) return { message: msg };
-    this.remember(key, { zone, originText: this.originText(zone), serial, wire, name: question.name });
-    return { wire: patchAt(wire, req.raw, nameEnd) };
+    if (!keyed || nameEnd !== questionNameEnd(wire)) return { message: msg };
+    this.remember(raw, nameEnd, dnssec, hash, wire, { zone, originText: this.originText(zone), serial, name: question.name });
+    return { wire: patchAt(wire, raw, nameEnd) };
   }
 
-  private remember(key: string, entry: CachedAnswer | typeof NO_ZONE): void {
+  private remember(raw: Uint8Array, nameEnd: number, dnssec: boolean, hash: number, wire: Uint8Array, entry: CachedAnswer | typeof NO_ZONE): void {
     // Emptied when full: a flood of random names cannot grow it without bound.
-    if (this.cache.size >= this.cacheMax && !this.cache.has(key)) this.cache.clear();
-    this.cache.set(key, entry);
+    const t = this.cache;
+    if (t.full(nameEnd - HEADER_SIZE + 5 + wire.length, t.find(raw, nameEnd, dnssec, hash) < 0)) t.clear();
+    t.set(raw, nameEnd, dnssec, hash, wire, entry);
   }
 
   /**
@@ -144,21 +157,26 @@ export class AuthoritativeStep implements Step {
     // No zones at all (a resolver-only view): every name is outside them, no lookup needed.
     if (zones.size === 0) return NO_ZONE;
     if (this.cacheMax <= 0 || zones !== this.cacheZones) return undefined;
-    const hit = this.cache.get(q.key);
-    if (hit === undefined || hit === NO_ZONE) return hit;
-    return hit.serial === hit.zone.serial ? hit : undefined;
+    const entry = this.cache.find(q.raw, q.qnameEnd, q.do, q.hash);
+    if (entry < 0) return undefined;
+    const hit = this.cache.metaOf(entry);
+    if (hit === NO_ZONE) return hit;
+    if (hit.serial !== hit.zone.serial) return undefined;
+    this.lastEntry = entry;
+    return hit;
   }
 
   /**
-   * A hit's bytes for this query (ID, RD, CD and the question's case from the query), built in
-   * the query's scratch space `q.out`: no allocation per answer.
+   * The bytes of the hit `fastHit` just gave for this query (ID, RD, CD and the question's case
+   * from the query), built in the query's scratch space `q.out`: no allocation per answer.
    */
-  static patch(hit: CachedAnswer, q: FastQuery): Uint8Array {
-    const wire = hit.wire;
+  patch(q: FastQuery): Uint8Array {
+    const entry = this.lastEntry;
+    const n = this.cache.answerSize(entry);
     const out = q.out;
-    out.set(wire);
+    this.cache.copyAnswer(entry, out);
     patchInPlace(out, q.raw, q.qnameEnd);
-    return out.subarray(0, wire.length);
+    return out.subarray(0, n);
   }
 
   /** The zone's origin as text, remembered per zone: printing a Name walks its labels. */
@@ -187,18 +205,19 @@ export class AuthoritativeStep implements Step {
   }
 }
 
-/** One precompiled answer, valid for one serial of its zone. */
+/** What is kept beside one precompiled answer's bytes: valid for one serial of its zone. */
 export interface CachedAnswer {
   readonly zone: Zone;
   readonly originText: string;
   readonly serial: number;
-  readonly wire: Uint8Array;
   /** The question name it was built for (monitoring and rate limiting read it). */
   readonly name: Name;
 }
 
 /** A cache entry for a name outside every zone of the set. */
 export const NO_ZONE = 0;
+
+const NO_ANSWER = new Uint8Array(0);
 
 /** The response skeleton: id, opcode, rd and cd copied; the question exactly as received. */
 function response(q: Message, rcode: number, aa: boolean): Message {

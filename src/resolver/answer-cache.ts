@@ -1,6 +1,7 @@
 import type { Cache, CacheEntry, CacheTrace, WatchDependent } from './cache.js';
 import type { Clock } from './types.js';
 import type { Name, ResourceRecord } from '../wire/index.js';
+import { AnswerTable } from '../authoritative/answer-table.js';
 
 export const DEFAULT_ANSWER_CACHE = 100_000;
 
@@ -11,7 +12,8 @@ const HEADER_SIZE = 12;
  * cache entry behind each runs out, and what it depended on in the cache.
  */
 interface Precompiled extends WatchDependent {
-  readonly wire: Uint8Array;
+  /** Found void by a lookup and counted (its bytes stay in the table until replaced or emptied). */
+  gone: boolean;
   /** Offset just past the question name (the same in every query with this key). */
   readonly nameEnd: number;
   /**
@@ -66,10 +68,16 @@ const PREFETCH_MIN_TTL = 10;
  * would reach 0, the entry is due for prefetch, or the cache was flushed (its generation).
  */
 export class AnswerCache {
-  /** By view, then [CD clear, CD set]; `plain` for requests without a view (one Map lookup less). */
-  private byView = new Map<string, [Map<string, Precompiled>, Map<string, Precompiled>]>();
-  private plain: [Map<string, Precompiled>, Map<string, Precompiled>] = [new Map(), new Map()];
+  /**
+   * By view, then [CD clear, CD set]; `plain` for requests without a view (one Map lookup
+   * less). The tables keep the encoded replies by question bytes (authoritative/answer-table.ts).
+   */
+  private byView = new Map<string, [AnswerTable<Precompiled>, AnswerTable<Precompiled>]>();
+  private plain: [AnswerTable<Precompiled>, AnswerTable<Precompiled>];
+  /** Replies held and good as far as is known. */
   private count = 0;
+  /** Entries in the tables, void ones included: the bound (`max`) applies to these. */
+  private entries = 0;
   private seenGeneration: number;
   readonly stats: AnswerCacheStats = { hits: 0, stores: 0, invalidated: 0 };
   /** The question name of the last reply `get` gave (the monitor reads it; no Name per hit). */
@@ -77,6 +85,7 @@ export class AnswerCache {
 
   constructor(private readonly cache: Cache, private readonly clock: Clock, private readonly opts: AnswerCacheOptions) {
     this.seenGeneration = cache.generation;
+    this.plain = this.tables();
   }
 
   get enabled(): boolean {
@@ -88,21 +97,26 @@ export class AnswerCache {
     return this.count;
   }
 
+  private tables(): [AnswerTable<Precompiled>, AnswerTable<Precompiled>] {
+    return [new AnswerTable(this.opts.max), new AnswerTable(this.opts.max)];
+  }
+
   clear(): void {
     this.byView = new Map();
-    this.plain = [new Map(), new Map()];
+    this.plain = this.tables();
     this.count = 0;
+    this.entries = 0;
     // The watches' dependents lists only held what was dropped here.
     this.cache.resetWatches();
     this.seenGeneration = this.cache.generation;
   }
 
   /**
-   * The reply (no OPT) to the query `raw`, whose question name ends at `qnameEnd` and whose
-   * question key (authoritative/step.ts questionKey, DO included) is `key`; undefined when none
-   * is kept or it is no longer good. Synchronous and never throws.
+   * The reply (no OPT) to the query `raw`, whose uncompressed question name ends at `qnameEnd`,
+   * for DO `dnssecOk`, whose questionHash (transport/fast.ts) is `hash`; undefined when none is
+   * kept or it is no longer good. Synchronous and never throws.
    */
-  get(raw: Uint8Array, qnameEnd: number, key: string, view: string | undefined, out?: Uint8Array): Uint8Array | undefined {
+  get(raw: Uint8Array, qnameEnd: number, dnssecOk: boolean, hash: number, view: string | undefined, out?: Uint8Array): Uint8Array | undefined {
     try {
       if (this.count === 0) return undefined;
       // A standard query (QR clear, opcode QUERY) with one question, read whole.
@@ -114,15 +128,15 @@ export class AnswerCache {
       const maps = view === undefined ? this.plain : this.byView.get(view);
       if (!maps) return undefined;
       const cd = (raw[3]! & 0x10) !== 0;
-      const map = cd ? maps[1] : maps[0];
-      const p = map.get(key);
-      // The key holds the name's bytes, so a query with this key has its name end here too;
-      // anything else is a caller's mistake, not a reason to drop the reply.
-      if (!p || p.nameEnd !== qnameEnd) return undefined;
+      const table = cd ? maps[1] : maps[0];
+      const entry = table.find(raw, qnameEnd, dnssecOk, hash);
+      if (entry < 0) return undefined;
+      const p = table.metaOf(entry);
+      if (p.gone) return undefined;
       const now = this.clock.now();
       if (p.dead || now >= p.validUntil || p.above !== this.cache.aboveGeneration) {
         p.dead = true;
-        map.delete(key);
+        p.gone = true;
         this.count--;
         this.stats.invalidated++;
         return undefined;
@@ -135,19 +149,20 @@ export class AnswerCache {
         p.hits = 0;
       }
       this.lastName = p.name;
-      return patch(p, raw, now, out);
+      return patch(p, table, entry, raw, now, out);
     } catch {
       return undefined;
     }
   }
 
   /**
-   * Keeps `wire` (the encoded reply without OPT to a query like `raw`) when `trace` shows it was
+   * Keeps `wire` (the encoded reply without OPT to the query `raw`, whose uncompressed question
+   * name ends at `nameEnd` in both and whose questionHash is `hash`) when `trace` shows it was
    * built from live cache data alone and nothing it read has changed since. `records` are the
    * reply's records in wire order (answer, authority, additional); `secure` is the resolver's
    * AD verdict and `dnssecOk` the query's DO bit (both fixed for the key).
    */
-  store(view: string | undefined, key: string, cd: boolean, wire: Uint8Array, nameEnd: number, records: readonly ResourceRecord[], secure: boolean, dnssecOk: boolean, trace: CacheTrace, name?: Name): boolean {
+  store(view: string | undefined, raw: Uint8Array, hash: number, cd: boolean, wire: Uint8Array, nameEnd: number, records: readonly ResourceRecord[], secure: boolean, dnssecOk: boolean, trace: CacheTrace, name?: Name): boolean {
     if (this.opts.max <= 0 || !trace.complete) return false;
     const ttlAt = ttlOffsets(wire);
     if (!ttlAt || ttlAt.length !== records.length) return false;
@@ -169,42 +184,52 @@ export class AnswerCache {
     if (now >= validUntil) return false;
     // Emptied when full: a flood of distinct names cannot grow it without bound. (Before the
     // trace is registered: emptying moves the cache's generation on.)
-    if (this.cache.generation !== this.seenGeneration || this.count >= this.opts.max) {
+    const keyBytes = nameEnd - HEADER_SIZE + 5;
+    let maps = view === undefined ? this.plain : this.byView.get(view);
+    let table = maps ? (cd ? maps[1] : maps[0]) : undefined;
+    let at = table ? table.find(raw, nameEnd, dnssecOk, hash) : -1;
+    if (this.cache.generation !== this.seenGeneration || (at < 0 && this.entries >= this.opts.max) || table?.full(keyBytes + wire.length, at < 0)) {
       if (trace.generation !== this.cache.generation) return false;
       this.clear();
+      maps = view === undefined ? this.plain : undefined;
+      table = undefined;
+      at = -1;
     }
-    let maps = view === undefined ? this.plain : this.byView.get(view);
     if (!maps) {
-      maps = [new Map(), new Map()];
+      maps = this.tables();
       this.byView.set(view!, maps);
     }
-    const map = cd ? maps[1] : maps[0];
-    // A copy of its own size (small ones live on the JS heap, beside the entry).
-    const p: Precompiled = { dead: false, wire: new Uint8Array(wire), nameEnd, ttls, validUntil, above: trace.aboveGeneration, entries, hits: 0, secure, dnssecOk, name };
+    table ??= cd ? maps[1] : maps[0];
+    const p: Precompiled = { dead: false, gone: false, nameEnd, ttls, validUntil, above: trace.aboveGeneration, entries, hits: 0, secure, dnssecOk, name };
     // Registered only when nothing it read has changed since it was read.
     if (!this.cache.depend(trace, p)) return false;
-    const old = map.get(key);
-    if (old) old.dead = true;
-    else this.count++;
-    map.set(key, p);
+    if (at >= 0) {
+      const old = table.metaOf(at);
+      old.dead = true;
+      if (old.gone) this.count++;
+    } else {
+      this.count++;
+      this.entries++;
+    }
+    table.set(raw, nameEnd, dnssecOk, hash, wire, p);
     this.stats.stores++;
     return true;
   }
 }
 
-/** A copy of `p.wire` for the query `raw` at time `now` (ms). */
-function patch(p: Precompiled, raw: Uint8Array, now: number, into?: Uint8Array): Uint8Array {
-  const wire = p.wire;
+/** A copy of the kept reply `entry` of `table` (meta `p`) for the query `raw` at time `now` (ms). */
+function patch(p: Precompiled, table: AnswerTable<Precompiled>, entry: number, raw: Uint8Array, now: number, into?: Uint8Array): Uint8Array {
+  const n = table.answerSize(entry);
   // Into the caller's scratch space when it has room (the UDP fast path: no allocation, and
   // the front step appends the OPT in place), else a new buffer.
-  const out = into !== undefined && into.length >= wire.length ? into.subarray(0, wire.length) : Buffer.allocUnsafe(wire.length);
-  out.set(wire);
+  const out = into !== undefined && into.length >= n ? into.subarray(0, n) : Buffer.allocUnsafe(n);
+  table.copyAnswer(entry, out);
   out[0] = raw[0]!;
   out[1] = raw[1]!;
   // RD and CD as asked; AD only for validated data, to clients that set DO or AD.
-  out[2] = (wire[2]! & ~0x01) | (raw[2]! & 0x01);
+  out[2] = (out[2]! & ~0x01) | (raw[2]! & 0x01);
   const ad = p.secure && (p.dnssecOk || (raw[3]! & 0x20) !== 0);
-  out[3] = (wire[3]! & ~0x30) | (raw[3]! & 0x10) | (ad ? 0x20 : 0);
+  out[3] = (out[3]! & ~0x30) | (raw[3]! & 0x10) | (ad ? 0x20 : 0);
   for (let i = HEADER_SIZE; i < p.nameEnd; i++) out[i] = raw[i]!;
   const ttls = p.ttls;
   // Records of one RRset share an expiry: count each down once.

@@ -1,6 +1,7 @@
 import type { Endpoint, Next, Phase, Reply, Request, Step } from '../transport/handler.js';
 import { EdeCode, EdnsOptionCode, encodeEde, encodeMessage, Opcode, Rcode, RRType, type Edns, type Message } from '../wire/index.js';
-import { questionKey, questionNameEnd } from '../authoritative/step.js';
+import { questionNameEnd } from '../authoritative/step.js';
+import { questionHash } from '../transport/fast.js';
 import type { Resolver } from './resolver.js';
 import { isLoopback } from './upstream.js';
 import type { CacheTrace } from './cache.js';
@@ -66,13 +67,14 @@ export class ResolverStep implements Step {
     // with ECS, whose answers may be meant for one network.
     const answers = this.resolver.answers;
     let nameEnd = -1;
-    let key = '';
+    let hash = 0;
     let trace: CacheTrace | undefined;
     if (this.precompiled && answers.enabled && !(q.edns?.options.length && q.edns.options.some(isEcs))) {
       nameEnd = questionNameEnd(req.raw);
-      if (nameEnd >= 0) {
-        key = questionKey(req.raw, question, dnssecOk, nameEnd);
-        const wire = this.fastAnswer(req.raw, nameEnd, key, req.state.view);
+      // Kept replies are for uncompressed question names only.
+      if (nameEnd >= 0 && nameEnd - 12 <= 255 && nameEnd + 4 <= req.raw.length) {
+        hash = questionHash(req.raw, nameEnd, dnssecOk);
+        const wire = this.fastAnswer(req.raw, nameEnd, dnssecOk, hash, req.state.view);
         if (wire) {
           req.state.cached = true;
           return { wire };
@@ -90,7 +92,7 @@ export class ResolverStep implements Step {
     msg.authority = r.authority;
     msg.additional = r.additional;
     if (trace && r.fromCache === true && r.ede === undefined && (r.rcode === Rcode.NOERROR || r.rcode === Rcode.NXDOMAIN) && r.security !== 'bogus') {
-      this.precompile(msg, r.ad === true, dnssecOk, req.state.view, key, nameEnd, trace);
+      this.precompile(msg, r.ad === true, dnssecOk, req.state.view, req.raw, hash, nameEnd, trace);
     }
     return { message: msg, reason: r.rcode === Rcode.SERVFAIL ? 'servfail' : undefined };
   }
@@ -102,26 +104,26 @@ export class ResolverStep implements Step {
 
   /**
    * The reply to a query already answered from the cache, for the UDP fast path: `raw` is the
-   * query datagram, its question name ends at `qnameEnd`, `key` is its questionKey() (DO
-   * included) and `view` the view it was routed to. Gives the reply without OPT (ID, RD and CD
+   * query datagram, its uncompressed question name ends at `qnameEnd`, `dnssecOk` is its DO
+   * bit, `hash` its questionHash() (transport/fast.ts) and `view` the view it was routed to. Gives the reply without OPT (ID, RD and CD
    * from the query, the question's bytes as sent, TTLs current), or undefined: take the normal
    * path. Never throws, never waits. With `out` (scratch space of the caller) the reply is
    * built there and a view of it returned. The caller has already decided that this client may recurse
    * in this view and that no zone of ours or policy answers the question.
    */
-  fastAnswer(raw: Uint8Array, qnameEnd: number, key: string, view: string | undefined, out?: Uint8Array): Uint8Array | undefined {
-    const wire = this.resolver.answers.get(raw, qnameEnd, key, view, out);
+  fastAnswer(raw: Uint8Array, qnameEnd: number, dnssecOk: boolean, hash: number, view: string | undefined, out?: Uint8Array): Uint8Array | undefined {
+    const wire = this.resolver.answers.get(raw, qnameEnd, dnssecOk, hash, view, out);
     // Counted as a question the resolver answered, as the full path counts it.
     if (wire) this.resolver.stats.queries++;
     return wire;
   }
 
   /** Keeps the encoded reply (without OPT) for later questions with the same key. */
-  private precompile(msg: Message, secure: boolean, dnssecOk: boolean, view: string | undefined, key: string, nameEnd: number, trace: CacheTrace): void {
+  private precompile(msg: Message, secure: boolean, dnssecOk: boolean, view: string | undefined, raw: Uint8Array, hash: number, nameEnd: number, trace: CacheTrace): void {
     try {
       const wire = encodeMessage({ ...msg, edns: undefined });
       if (questionNameEnd(wire) !== nameEnd) return;
-      this.resolver.answers.store(view, key, msg.cd, wire, nameEnd, [...msg.answer, ...msg.authority, ...msg.additional], secure, dnssecOk, trace, msg.question[0]?.name);
+      this.resolver.answers.store(view, raw, hash, msg.cd, wire, nameEnd, [...msg.answer, ...msg.authority, ...msg.additional], secure, dnssecOk, trace, msg.question[0]?.name);
     } catch {
       // Not encodable here (too large for one message): the full path answers it every time.
     }

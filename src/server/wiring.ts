@@ -258,7 +258,7 @@ export class ZonesStep implements Step {
     }
     q.zone = hit.originText;
     q.qname = hit.name;
-    return AuthoritativeStep.patch(hit, q);
+    return v.auth.patch(q);
   }
 
   /** Precompiled answers held over all views. */
@@ -285,7 +285,7 @@ export class RecursionStep implements Step {
   /** A cached resolver answer for clients that may recurse; the pipeline for the rest. */
   fast(q: FastQuery, next: FastNext): FastResult {
     if (!q.recursionAllowed) return next(q);
-    const out = this.inner.fastAnswer(q.raw, q.qnameEnd, q.key, q.view, q.out);
+    const out = this.inner.fastAnswer(q.raw, q.qnameEnd, q.do, q.hash, q.view, q.out);
     if (out === undefined) return SLOW;
     q.recursive = true;
     q.cached = true;

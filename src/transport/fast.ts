@@ -34,8 +34,10 @@ export class FastQuery {
   /** Offset and length of the data of a COOKIE option (RFC 7873), 0 when there is none. */
   cookieOffset = 0;
   cookieLength = 0;
-  /** questionKey: the name's bytes lower-cased, type, class and DO, as latin1 (see `wireQuestionKey`). */
-  key = '';
+  /** questionHash of the question (the authoritative step's answer table is keyed by it). */
+  hash = 0;
+  /** `key`, once built for this query. */
+  keyText: string | undefined = undefined;
   client = '';
   clientPort = 0;
   family: 4 | 6 = 4;
@@ -68,6 +70,14 @@ export class FastQuery {
   validCookie = false;
   /** The COOKIE option data for the reply (client cookie + our server cookie). */
   cookieResponse: Uint8Array | undefined = undefined;
+
+  /**
+   * questionKey: the name's bytes lower-cased, type, class and DO, as latin1 (see
+   * `wireQuestionKey`); built on first use (the resolver's precompiled replies are kept under it).
+   */
+  get key(): string {
+    return (this.keyText ??= wireQuestionKey(this.raw, this.qnameEnd, this.do));
+  }
 
   reset(): void {
     this.viewIndex = 0;
@@ -149,7 +159,8 @@ export function parseFastQuery(raw: Uint8Array, q: FastQuery): boolean {
   q.qnameEnd = end;
   q.qtype = qtype;
   q.qclass = qclass;
-  q.key = wireQuestionKey(raw, end, q.do);
+  q.keyText = undefined;
+  q.hash = questionHash(raw, end, q.do);
   return true;
 }
 
@@ -180,6 +191,37 @@ export function wireQuestionKey(raw: Uint8Array, end: number, dnssec: boolean): 
   keyScratch[n + 3] = raw[end + 3]!;
   keyScratch[n + 4] = dnssec ? 1 : 0;
   return keyScratch.toString('latin1', 0, n + 5);
+}
+
+/**
+ * FNV-1a of the bytes wireQuestionKey would give (the name ASCII-folded to lower case, type,
+ * class, DO) for a question whose uncompressed name starts at offset 12 and ends at `end`,
+ * read straight from the message: no key string per query.
+ */
+export function questionHash(raw: Uint8Array, end: number, dnssec: boolean): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 12; i < end; i++) {
+    const c = raw[i]!;
+    h = Math.imul(h ^ (c >= 0x41 && c <= 0x5a ? c | 0x20 : c), 0x01000193);
+  }
+  h = Math.imul(h ^ raw[end]!, 0x01000193);
+  h = Math.imul(h ^ raw[end + 1]!, 0x01000193);
+  h = Math.imul(h ^ raw[end + 2]!, 0x01000193);
+  h = Math.imul(h ^ raw[end + 3]!, 0x01000193);
+  return Math.imul(h ^ (dnssec ? 1 : 0), 0x01000193);
+}
+
+/**
+ * True when the key bytes at `at` in `keys` (as wireQuestionKey writes them) are those of the
+ * question in `raw` whose name ends at `end`. The caller has checked the key's length.
+ */
+export function questionKeyMatches(keys: Uint8Array, at: number, raw: Uint8Array, end: number, dnssec: boolean): boolean {
+  let k = at;
+  for (let i = 12; i < end; i++, k++) {
+    const c = raw[i]!;
+    if (keys[k] !== (c >= 0x41 && c <= 0x5a ? c | 0x20 : c)) return false;
+  }
+  return keys[k] === raw[end] && keys[k + 1] === raw[end + 1] && keys[k + 2] === raw[end + 2] && keys[k + 3] === raw[end + 3] && keys[k + 4] === (dnssec ? 1 : 0);
 }
 
 /** IPv4 and IPv6 addresses as text, remembered: a busy client sends many queries. */
