@@ -63,23 +63,48 @@ class ZoneRRset implements RRset {
    * MX's addresses), or an RRsetExtra holding both.
    */
   private extra: RRsetExtra | readonly RRset[] = NO_EXTRA;
+  /**
+   * The record itself when the set has one (most sets of a large zone), else the array: a
+   * million one-record sets then hold a million arrays less (two heap objects each) for the
+   * garbage collector to copy and mark while a zone loads.
+   */
+  private recs: ResourceRecord | readonly ResourceRecord[];
 
-  constructor(public records: readonly ResourceRecord[]) {}
+  constructor(records: ResourceRecord | readonly ResourceRecord[]) {
+    this.recs = records;
+  }
+
+  /** The records; a set of one gives a new one-element array each time. */
+  get records(): readonly ResourceRecord[] {
+    const r = this.recs;
+    return Array.isArray(r) ? r : [r as ResourceRecord];
+  }
+
+  /** Holds `records` (two or more, or an array the builder is still filling) as they are. */
+  hold(records: readonly ResourceRecord[]): void {
+    this.recs = records;
+  }
+
+  /** The first record (it carries the set's owner, type, class and TTL). */
+  private get first(): ResourceRecord {
+    const r = this.recs;
+    return Array.isArray(r) ? r[0]! : (r as ResourceRecord);
+  }
 
   get name(): Name {
-    return this.records[0]!.name;
+    return this.first.name;
   }
 
   get type(): number {
-    return this.records[0]!.type;
+    return this.first.type;
   }
 
   get class(): number {
-    return this.records[0]!.class;
+    return this.first.class;
   }
 
   get ttl(): number {
-    return this.records[0]!.ttl;
+    return this.first.ttl;
   }
 
   get additional(): readonly RRset[] | undefined {
@@ -614,7 +639,7 @@ export class ZoneBuilder {
     this.byKey = undefined;
     this.lastName = this.lastNode = this.parents.name = this.parents.node = undefined;
     // Sets that grew by push hold spare capacity: keep exact-size copies.
-    for (const b of this.builders.values()) (b.set as { records: readonly ResourceRecord[] }).records = b.records.slice();
+    for (const b of this.builders.values()) (b.set as ZoneRRset).hold(b.records.slice());
     this.builders = new Map();
     return byKey;
   }
@@ -624,13 +649,15 @@ export class ZoneBuilder {
     // Share one Name object per owner and one TTL per set: fewer objects and RFC 2181 §5.2.
     if (!set) {
       const first = rr.name === node.name ? rr : { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, data: rr.data };
-      set = new ZoneRRset([first]);
+      set = new ZoneRRset(first);
       node.rrsets = insertSorted(node.rrsets, set);
       return true;
     }
     let b = this.builders.get(set);
     if (!b) {
-      b = { set, records: set.records as ResourceRecord[], seen: new Set([rdataKey(set.records[0]!)]) };
+      const records = set.records.slice();
+      b = { set, records, seen: new Set([rdataKey(records[0]!)]) };
+      (set as ZoneRRset).hold(records);
       this.builders.set(set, b);
     }
     const k = rdataKey(rr);
