@@ -141,15 +141,16 @@ const NO_NODE_EXTRA: NodeExtra = Object.freeze({ above: undefined, wild: undefin
 
 /**
  * A node of the zone tree, one per name that owns data, plus one per empty non-terminal.
- * Kept small on purpose (one object and one small array per name) so a 1M-name zone fits.
+ * Kept small on purpose (one object, and an array only for a name with two RRsets or more) so a
+ * 1M-name zone fits.
  */
 export class ZoneNode {
   /**
-   * RRsets in ascending type order; empty for an empty non-terminal (RFC 4592 §2.2.2). Never
-   * changed in place (the builder replaces the array), so every node starts with one shared
-   * empty array rather than one each.
+   * The RRsets: the one set itself (most names of a large zone own one), or an array of two or
+   * more in ascending type order, or the shared empty array (an empty non-terminal, RFC 4592
+   * §2.2.2). Never changed in place (the builder replaces it).
    */
-  rrsets: RRset[] = NO_RRSETS;
+  private sets: RRset | RRset[] = NO_RRSETS;
   /** `flags` (low 5 bits) and `index + 1` (above them) in one number: one field less per node. */
   private bits = 0;
   /** The node one label up (undefined at the apex). */
@@ -207,8 +208,19 @@ export class ZoneNode {
     this.bits = (i + 1) * FLAG_SPAN + (this.bits & FLAG_MASK);
   }
 
+  /** RRsets in ascending type order; a node of one set gives a new one-element array each time. */
+  get rrsets(): RRset[] {
+    const s = this.sets;
+    return Array.isArray(s) ? s : [s];
+  }
+
+  set rrsets(v: RRset[]) {
+    this.sets = v.length === 1 ? v[0]! : v;
+  }
+
   get isEmptyNonTerminal(): boolean {
-    return this.rrsets.length === 0;
+    const s = this.sets;
+    return Array.isArray(s) && s.length === 0;
   }
 
   get isDelegation(): boolean {
@@ -221,7 +233,8 @@ export class ZoneNode {
   }
 
   getRRset(type: number): RRset | undefined {
-    const sets = this.rrsets;
+    const sets = this.sets;
+    if (!Array.isArray(sets)) return sets.type === type ? sets : undefined;
     for (let i = 0; i < sets.length; i++) if (sets[i]!.type === type) return sets[i];
     return undefined;
   }
