@@ -254,17 +254,29 @@ export class NodeTable {
   /** Nodes in insertion order. */
   private list: ZoneNode[] = [];
   /** 0: empty; else 1 + the node's position in `list` (after `adopt`, below the hash's top byte). */
-  private slots = new Int32Array(1024);
+  private slots: Int32Array;
   /**
    * The hash of the name in the same slot, while the table is built. `adopt` drops it and keeps
    * the hash's top byte in the slot instead (position in the low 24 bits), which still spares
    * nearly every probe a visit to a node for 4 bytes a slot less.
    */
-  private hashes: Int32Array | undefined = new Int32Array(1024);
-  private mask = 1023;
+  private hashes: Int32Array | undefined;
+  private mask: number;
   /** A name whose hash is known (the origin): hashing a name below it stops there. */
   private baseName: Name | undefined = undefined;
   private baseHash = 0;
+
+  /**
+   * `expected`: about how many names will be added, so a large zone's table is allocated once
+   * instead of doubling (and re-placing every name) some twenty times.
+   */
+  constructor(expected = 0) {
+    let size = 1024;
+    while (size * 3 < expected * 4) size *= 2;
+    this.slots = new Int32Array(size);
+    this.hashes = new Int32Array(size);
+    this.mask = size - 1;
+  }
 
   get size(): number {
     return this.list.length;
@@ -567,6 +579,8 @@ export interface ZoneBuilderOptions {
    * `checkBuiltZone` reports as OUT_OF_ZONE, DUPLICATE and TTL_MISMATCH). `ttl` is the RRset's.
    */
   readonly onRecord?: (event: RecordEvent, rr: ResourceRecord, ttl: number) => void;
+  /** About how many names the zone will have (its node table is sized for them at once). */
+  readonly expectedNames?: number;
 }
 
 /**
@@ -575,7 +589,7 @@ export interface ZoneBuilderOptions {
  * records it is given (or copies sharing their `data` where the owner Name or TTL differs).
  */
 export class ZoneBuilder {
-  private byKey: NodeTable | undefined = new NodeTable();
+  private byKey: NodeTable | undefined;
   private builders = new Map<RRset, SetBuilder>();
   private readonly apex: ZoneNode;
   private readonly originDepth: number;
@@ -586,6 +600,7 @@ export class ZoneBuilder {
   private readonly parents: ParentCache = { name: undefined, node: undefined };
 
   constructor(readonly origin: Name, private readonly options: ZoneBuilderOptions = {}) {
+    this.byKey = new NodeTable(options.expectedNames ?? 0);
     this.apex = new ZoneNode(origin);
     this.byKey!.set(this.apex);
     this.originDepth = origin.labelCount;
