@@ -1,4 +1,5 @@
 import { questionKeyMatches } from '../transport/fast.js';
+import { spreadHash } from '../zone/zone.js';
 
 const HEADER_SIZE = 12;
 /** Bytes of a key after the name: type and class as in the query, then DO. */
@@ -48,7 +49,7 @@ export class AnswerTable<M> {
     const slots = this.slots;
     const hashes = this.slotHashes;
     const n = nameEnd - HEADER_SIZE + KEY_TAIL;
-    for (let i = spread(hash) & mask; ; i = (i + 1) & mask) {
+    for (let i = spreadHash(hash) & mask; ; i = (i + 1) & mask) {
       const at = slots[i]!;
       if (at === 0) return -1;
       if (hashes[i] === hash) {
@@ -135,7 +136,7 @@ export class AnswerTable<M> {
     if ((this.meta.length + 1) * 2 > this.slots.length) this.growSlots();
     const slots = this.slots;
     const mask = this.mask;
-    let i = spread(hash) & mask;
+    let i = spreadHash(hash) & mask;
     while (slots[i] !== 0) i = (i + 1) & mask;
     slots[i] = value;
     this.slotHashes[i] = hash;
@@ -151,7 +152,7 @@ export class AnswerTable<M> {
     for (let i = 0; i < oldSlots.length; i++) {
       const v = oldSlots[i]!;
       if (v === 0) continue;
-      let j = spread(oldHashes[i]!) & this.mask;
+      let j = spreadHash(oldHashes[i]!) & this.mask;
       while (this.slots[j] !== 0) j = (j + 1) & this.mask;
       this.slots[j] = v;
       this.slotHashes[j] = oldHashes[i]!;
@@ -179,14 +180,4 @@ export class AnswerTable<M> {
     b.set(this.arena.subarray(0, this.used));
     this.arena = b;
   }
-}
-
-/** Spreads the hash's bits over the slot index (murmur3's finaliser). */
-function spread(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }

@@ -303,7 +303,7 @@ export class NodeTable {
     const hashes = this.hashes;
     const mask = this.mask;
     if (hashes) {
-      for (let i = mix(h) & mask; ; i = (i + 1) & mask) {
+      for (let i = spreadHash(h) & mask; ; i = (i + 1) & mask) {
         const at = slots[i]!;
         if (at === 0) return undefined;
         if (hashes[i] === h) {
@@ -313,7 +313,7 @@ export class NodeTable {
       }
     }
     const top = h >>> 24;
-    for (let i = mix(h) & mask; ; i = (i + 1) & mask) {
+    for (let i = spreadHash(h) & mask; ; i = (i + 1) & mask) {
       const v = slots[i]!;
       if (v === 0) return undefined;
       if (v >>> 24 === top) {
@@ -369,7 +369,7 @@ export class NodeTable {
   private place(h: number, at: number): void {
     const slots = this.slots;
     const mask = this.mask;
-    let i = mix(h) & mask;
+    let i = spreadHash(h) & mask;
     while (slots[i] !== 0) i = (i + 1) & mask;
     slots[i] = at;
     this.hashes![i] = h;
@@ -403,8 +403,11 @@ function labelHash(parent: number, label: string): number {
   return h;
 }
 
-/** Spreads FNV's weak low bits over the slot index (murmur3's finaliser). */
-function mix(h: number): number {
+/**
+ * Spreads FNV's weak low bits over the slot index (murmur3's finaliser); the authoritative
+ * step's answer table uses it too.
+ */
+export function spreadHash(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
