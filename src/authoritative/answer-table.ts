@@ -145,7 +145,8 @@ export class AnswerTable<M> {
   private growSlots(): void {
     const oldSlots = this.slots;
     const oldHashes = this.slotHashes;
-    const size = Math.max(1024, oldSlots.length * 2);
+    // Small at first: the resolver keeps two tables per view, and most views hold few replies.
+    const size = Math.max(64, oldSlots.length * 2);
     this.slots = new Int32Array(size);
     this.slotHashes = new Int32Array(size);
     this.mask = size - 1;
@@ -161,7 +162,7 @@ export class AnswerTable<M> {
 
   private growEntries(n: number): void {
     if (n <= this.keyAt.length) return;
-    const size = Math.max(256, this.keyAt.length * 2);
+    const size = Math.max(32, this.keyAt.length * 2);
     const grow = <T extends Int32Array | Uint16Array>(old: T, make: (n: number) => T): T => {
       const b = make(size);
       b.set(old);
@@ -176,7 +177,7 @@ export class AnswerTable<M> {
   private reserve(bytes: number): void {
     const need = this.used + bytes;
     if (need <= this.arena.length) return;
-    const b = new Uint8Array(Math.max(need, 65536, this.arena.length * 2));
+    const b = new Uint8Array(Math.max(need, 4096, this.arena.length * 2));
     b.set(this.arena.subarray(0, this.used));
     this.arena = b;
   }

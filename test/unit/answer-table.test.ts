@@ -47,8 +47,8 @@ test('AnswerTable: find in any case, replace in place, keep every entry through 
   const out = new Uint8Array(8);
   t.copyAnswer(e2, out);
   assert.deepEqual([...out.subarray(0, t.answerSize(e2))], [9, 8, 7, 6]);
-  // Past the first slot table (1,024) and arena (64 KiB) sizes: every entry still found, each
-  // with its own answer.
+  // Through many doublings of the slot table (from 64 slots), the entry arrays and the arena
+  // (from 4 KiB): every entry still found, each with its own answer.
   const n = 5000;
   for (let i = 0; i < n; i++) {
     const x = query(`n${i}.example.test.`, i % 2 ? RRType.A : RRType.AAAA);
