@@ -207,6 +207,22 @@ static int make_sockaddr(int family, const char *host, int port, struct sockaddr
 }
 
 // open(family: 4|6, host: string, port: number, bufferSize: number, reusePort: boolean) -> handle
+// The JavaScript handle of a bound UDP socket `fd` (closed here if that fails).
+static napi_value wrap_fd(napi_env env, int fd, int family) {
+  udp_sock *s = calloc(1, sizeof *s);
+  if (!s) {
+    close(fd);
+    napi_throw_error(env, NULL, "udp-batch: out of memory");
+    return NULL;
+  }
+  s->fd = fd;
+  s->family = family;
+  s->env = env;
+  napi_value handle;
+  CHECK(napi_create_external(env, s, finalize_sock, NULL, &handle));
+  return handle;
+}
+
 static napi_value Open(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -239,18 +255,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, "bind", e);
   }
-  udp_sock *s = calloc(1, sizeof *s);
-  if (!s) {
-    close(fd);
-    napi_throw_error(env, NULL, "udp-batch: out of memory");
-    return NULL;
-  }
-  s->fd = fd;
-  s->family = family;
-  s->env = env;
-  napi_value handle;
-  CHECK(napi_create_external(env, s, finalize_sock, NULL, &handle));
-  return handle;
+  return wrap_fd(env, fd, family);
 }
 
 static int buffer_of(napi_env env, napi_value v, size_t want, void **out) {
@@ -404,18 +409,7 @@ static napi_value Adopt(napi_env env, napi_callback_info info) {
   if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_DGRAM) return throw_errno(env, "udp-batch: adopt: not a UDP socket", EINVAL);
   int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (own < 0) return throw_errno(env, "udp-batch: adopt", errno);
-  udp_sock *s = calloc(1, sizeof *s);
-  if (!s) {
-    close(own);
-    napi_throw_error(env, NULL, "udp-batch: out of memory");
-    return NULL;
-  }
-  s->fd = own;
-  s->family = family;
-  s->env = env;
-  napi_value handle;
-  CHECK(napi_create_external(env, s, finalize_sock, NULL, &handle));
-  return handle;
+  return wrap_fd(env, own, family);
 }
 
 // fileno(handle) -> the descriptor (to pass to child processes)
