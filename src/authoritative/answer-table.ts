@@ -84,10 +84,10 @@ export class AnswerTable<M> {
 
   /**
    * Keeps `answer` (copied) and `meta` for the question in `raw`, replacing what the table held
-   * for it. The caller empties the table first when `full` says so.
+   * for it; `found` is its entry if the caller has looked it up already (-1: none). The caller
+   * empties the table first when `full` says so.
    */
-  set(raw: Uint8Array, nameEnd: number, dnssec: boolean, hash: number, answer: Uint8Array, meta: M): void {
-    const found = this.find(raw, nameEnd, dnssec, hash);
+  set(raw: Uint8Array, nameEnd: number, dnssec: boolean, hash: number, answer: Uint8Array, meta: M, found = this.find(raw, nameEnd, dnssec, hash)): void {
     const keyBytes = found >= 0 ? 0 : nameEnd - HEADER_SIZE + KEY_TAIL;
     this.reserve(keyBytes + answer.length);
     const a = this.arena;
@@ -121,9 +121,13 @@ export class AnswerTable<M> {
     this.used += answer.length;
   }
 
-  /** True when `bytes` more (key and answer), for a new entry when `isNew`, would pass a limit. */
-  full(bytes: number, isNew: boolean): boolean {
-    return this.used + bytes > this.maxBytes || (isNew && this.meta.length >= this.maxEntries);
+  /**
+   * True when keeping an answer of `answerLength` bytes for a question whose name ends at
+   * `nameEnd` would pass a limit; `found` is the question's entry (-1: a new one, key included).
+   */
+  full(nameEnd: number, answerLength: number, found: number): boolean {
+    if (found >= 0) return this.used + answerLength > this.maxBytes;
+    return this.used + nameEnd - HEADER_SIZE + KEY_TAIL + answerLength > this.maxBytes || this.meta.length >= this.maxEntries;
   }
 
   clear(): void {

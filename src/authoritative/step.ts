@@ -143,8 +143,12 @@ export class AuthoritativeStep implements Step {
   private remember(raw: Uint8Array, nameEnd: number, dnssec: boolean, hash: number, wire: Uint8Array, entry: CachedAnswer | typeof NO_ZONE): void {
     // Emptied when full: a flood of random names cannot grow it without bound.
     const t = this.cache;
-    if (t.full(nameEnd - HEADER_SIZE + 5 + wire.length, t.find(raw, nameEnd, dnssec, hash) < 0)) t.clear();
-    t.set(raw, nameEnd, dnssec, hash, wire, entry);
+    let found = t.find(raw, nameEnd, dnssec, hash);
+    if (t.full(nameEnd, wire.length, found)) {
+      t.clear();
+      found = -1;
+    }
+    t.set(raw, nameEnd, dnssec, hash, wire, entry, found);
   }
 
   /**
@@ -235,9 +239,9 @@ export function fromAnswer(q: Message, a: Answer): Message {
 
 
 /**
- * The cache key of a question: the name's wire bytes ASCII-folded to lower case, then the
- * type and class bytes and the DO bit, as one latin1 string read straight from the query (one
- * small string and one hash, where Name.key joins the escaped labels). A compressed question
+ * The key of a question as text: the name's wire bytes ASCII-folded to lower case, then the
+ * type and class bytes and the DO bit, as one latin1 string read straight from the query (the
+ * bytes the answer table keys on; the table itself never builds the string). A compressed question
  * name falls back to a text key starting with '~', which no wire key can (a wire key starts
  * with a label length, at most 63).
  */

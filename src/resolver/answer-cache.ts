@@ -184,11 +184,10 @@ export class AnswerCache {
     if (now >= validUntil) return false;
     // Emptied when full: a flood of distinct names cannot grow it without bound. (Before the
     // trace is registered: emptying moves the cache's generation on.)
-    const keyBytes = nameEnd - HEADER_SIZE + 5;
     let maps = view === undefined ? this.plain : this.byView.get(view);
     let table = maps ? (cd ? maps[1] : maps[0]) : undefined;
     let at = table ? table.find(raw, nameEnd, dnssecOk, hash) : -1;
-    if (this.cache.generation !== this.seenGeneration || (at < 0 && this.entries >= this.opts.max) || table?.full(keyBytes + wire.length, at < 0)) {
+    if (this.cache.generation !== this.seenGeneration || (at < 0 && this.entries >= this.opts.max) || table?.full(nameEnd, wire.length, at)) {
       if (trace.generation !== this.cache.generation) return false;
       this.clear();
       maps = view === undefined ? this.plain : undefined;
@@ -211,7 +210,7 @@ export class AnswerCache {
       this.count++;
       this.entries++;
     }
-    table.set(raw, nameEnd, dnssecOk, hash, wire, p);
+    table.set(raw, nameEnd, dnssecOk, hash, wire, p, at);
     this.stats.stores++;
     return true;
   }

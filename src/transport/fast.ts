@@ -72,8 +72,8 @@ export class FastQuery {
   cookieResponse: Uint8Array | undefined = undefined;
 
   /**
-   * questionKey: the name's bytes lower-cased, type, class and DO, as latin1 (see
-   * `wireQuestionKey`); built on first use (the resolver's precompiled replies are kept under it).
+   * The question's key as text (`wireQuestionKey`: the bytes the answer tables key on, as
+   * latin1); built only when asked for, which the answer path never does (it uses `hash`).
    */
   get key(): string {
     return (this.keyText ??= wireQuestionKey(this.raw, this.qnameEnd, this.do));
@@ -175,8 +175,8 @@ const keyScratch = Buffer.alloc(256 + 5);
 /**
  * The key of a question whose (uncompressed) name starts at offset 12 and ends at `end`: the
  * name's wire bytes ASCII-folded to lower case, then the type and class bytes and the DO bit,
- * as one latin1 string (one small string and one hash). Precompiled answers in the
- * authoritative step and the resolver are kept under it.
+ * as one latin1 string. The answer tables (authoritative/answer-table.ts) keep these same
+ * bytes; `questionHash` and `questionKeyMatches` work on them without building the string.
  */
 export function wireQuestionKey(raw: Uint8Array, end: number, dnssec: boolean): string {
   const n = end - 12;

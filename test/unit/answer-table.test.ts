@@ -76,7 +76,8 @@ test('AnswerTable: full when the entries or the arena bytes would pass their lim
   const b = query('b.example.test.');
   t.set(a.raw, a.end, false, questionHash(a.raw, a.end, false), new Uint8Array(50), 1);
   t.set(b.raw, b.end, false, questionHash(b.raw, b.end, false), new Uint8Array(50), 2);
-  assert.equal(t.full(10, true), true, 'a third entry');
-  assert.equal(t.full(10, false), false, 'a replacement of the same size class');
-  assert.equal(t.full(100, false), true, 'past 200 bytes of keys and answers');
+  const found = t.find(a.raw, a.end, false, questionHash(a.raw, a.end, false));
+  assert.equal(t.full(a.end, 10, -1), true, 'a third entry');
+  assert.equal(t.full(a.end, 10, found), false, 'a replacement of the same size class');
+  assert.equal(t.full(a.end, 100, found), true, 'past 200 bytes of keys and answers');
 });
