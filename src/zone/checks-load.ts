@@ -47,6 +47,7 @@ export async function loadZoneFile(origin: Name, file: string, options: ZoneFile
   let ordinal = -1;
   let builder: ZoneBuilder | undefined = new ZoneBuilder(origin, {
     outside: 'skip',
+    pack: true,
     expectedNames: await expectedNames(file),
     onRecord: (event, rr, ttl) => {
       const at = ordinal;

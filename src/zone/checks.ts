@@ -1,6 +1,6 @@
 import { encodeRdata, Name, RRType, typeToString, type ResourceRecord } from '../wire/index.js';
 import { recordPosition, type SourcePosition } from './parser.js';
-import { NodeFlag, type RecordEvent, type RRset, type Zone, type ZoneNode } from './zone.js';
+import { isPackedRRset, NodeFlag, type RecordEvent, type RRset, type Zone, type ZoneNode } from './zone.js';
 
 /** One finding of `checkZone`. `code` is stable (tests and tools match on it). */
 export interface ZoneFinding {
@@ -561,6 +561,7 @@ function recordFindings(zone: Zone, records: readonly ResourceRecord[], r: Repor
   const origin = zone.origin;
   const out: ZoneFinding[] = [];
   const large = new Map<RRset, Set<unknown>>();
+  const claimed = new Set<RRset>();
   let kept = 0;
   let consistent = true;
   for (const rr of records) {
@@ -575,7 +576,12 @@ function recordFindings(zone: Zone, records: readonly ResourceRecord[], r: Repor
     }
     const members = set.records;
     let found = false;
-    if (members.length <= 16) {
+    if (isPackedRRset(set)) {
+      // A packed set's record is built anew on each read: the kept record is the first one in
+      // file order with its RDATA, so match by content and let only that one claim the set.
+      found = !claimed.has(set) && rdataKey(members[0]!) === rdataKey(rr);
+      if (found) claimed.add(set);
+    } else if (members.length <= 16) {
       for (let k = 0; k < members.length; k++) {
         if (members[k]!.data === rr.data) {
           found = true;

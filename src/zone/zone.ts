@@ -131,6 +131,97 @@ class ZoneRRset implements RRset {
   }
 }
 
+/**
+ * A one-record RRset of a type whose RDATA holds no names (A, AAAA, TXT, SPF: most sets of a large
+ * zone), kept as one string instead of a record, its data object and what that holds: at a
+ * million records, two to six heap objects less each for the young generation to copy while the
+ * zone loads and for every full collection to mark. `records` builds the record when asked (the
+ * answer path asks once per precompiled answer), so two calls give equal records, not the same
+ * object; nothing keys such records by identity (DNSSEC proof dedup keys NSEC, NSEC3 and RRSIG
+ * records, which are never packed).
+ */
+class PackedRRset implements RRset {
+  private extra: RRsetExtra | readonly RRset[] = NO_EXTRA;
+  /** class × 65536 + type: one field less. */
+  private readonly kind: number;
+
+  constructor(readonly name: Name, type: number, cls: number, readonly ttl: number, private readonly packed: string) {
+    this.kind = cls * 0x10000 + type;
+  }
+
+  get type(): number {
+    return this.kind % 0x10000;
+  }
+
+  get class(): number {
+    return Math.floor(this.kind / 0x10000);
+  }
+
+  get records(): readonly ResourceRecord[] {
+    return [{ name: this.name, type: this.type, class: this.class, ttl: this.ttl, data: unpackRdata(this.type, this.packed) }];
+  }
+
+  get additional(): readonly RRset[] | undefined {
+    const x = this.extra;
+    return Array.isArray(x) ? x : (x as RRsetExtra).additional;
+  }
+
+  set additional(v: readonly RRset[] | undefined) {
+    this.extra = this.sigs === undefined ? v ?? NO_EXTRA : { additional: v, sigs: this.sigs };
+  }
+
+  get sigs(): readonly ResourceRecord[] | undefined {
+    const x = this.extra;
+    return Array.isArray(x) ? undefined : (x as RRsetExtra).sigs;
+  }
+
+  set sigs(v: readonly ResourceRecord[] | undefined) {
+    const additional = this.additional;
+    this.extra = v === undefined ? additional ?? NO_EXTRA : { additional, sigs: v };
+  }
+}
+
+/** True for a set held as PackedRRset (one record, RDATA as a string). */
+export function isPackedRRset(set: RRset): boolean {
+  return set instanceof PackedRRset;
+}
+
+/**
+ * A record's data as a string, for the types PackedRRset holds: an address's text as it is, a
+ * TXT's character-strings as their wire form, one char per octet. Undefined for other types and
+ * for data not in the decoded form (opaque bytes, or shapes built by hand).
+ */
+function packRdata(type: number, data: unknown): string | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  if (type === RRType.A || type === RRType.AAAA) {
+    const a = (data as { address?: unknown }).address;
+    return typeof a === 'string' && Object.keys(data).length === 1 ? a : undefined;
+  }
+  if (type !== RRType.TXT && type !== RRType.SPF) return undefined;
+  const strings = (data as { strings?: unknown }).strings;
+  if (!Array.isArray(strings) || Object.keys(data).length !== 1) return undefined;
+  let out = '';
+  for (const s of strings) {
+    if (!(s instanceof Uint8Array) || s.length > 255) return undefined;
+    out += String.fromCharCode(s.length) + String.fromCharCode.apply(null, s as unknown as number[]);
+  }
+  return out;
+}
+
+/** packRdata's inverse: a new data object equal to the one packed. */
+function unpackRdata(type: number, packed: string): unknown {
+  if (type === RRType.A || type === RRType.AAAA) return { address: packed };
+  const strings: Uint8Array[] = [];
+  for (let i = 0; i < packed.length; ) {
+    const n = packed.charCodeAt(i++);
+    const s = new Uint8Array(n);
+    for (let k = 0; k < n; k++) s[k] = packed.charCodeAt(i + k);
+    strings.push(s);
+    i += n;
+  }
+  return { strings };
+}
+
 /** The rarely set links of a node, in one object shared by the nodes that have none. */
 interface NodeExtra {
   readonly above: ZoneNode | undefined;
@@ -584,6 +675,13 @@ export interface ZoneBuilderOptions {
   readonly onRecord?: (event: RecordEvent, rr: ResourceRecord, ttl: number) => void;
   /** About how many names the zone will have (its node table is sized for them at once). */
   readonly expectedNames?: number;
+  /**
+   * Keep one-record A, AAAA, TXT and SPF sets packed (PackedRRset): far fewer objects for a large
+   * zone, but such a set's record is built anew on each read, so a caller that finds records'
+   * positions by identity (RecordPositions, `recordPosition`) must leave this off. A loader
+   * that keeps no records of its own (`loadZoneFile`) turns it on.
+   */
+  readonly pack?: boolean;
 }
 
 /**
@@ -679,14 +777,21 @@ export class ZoneBuilder {
     let set = node.getRRset(rr.type);
     // Share one Name object per owner and one TTL per set: fewer objects and RFC 2181 §5.2.
     if (!set) {
-      const first = rr.name === node.name ? rr : { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, data: rr.data };
-      set = new ZoneRRset(first);
+      const packed = this.options.pack ? packRdata(rr.type, rr.data) : undefined;
+      if (packed !== undefined) set = new PackedRRset(node.name, rr.type, rr.class, rr.ttl, packed);
+      else set = new ZoneRRset(rr.name === node.name ? rr : { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, data: rr.data });
       node.rrsets = insertSorted(node.rrsets, set);
       return true;
     }
     let b = this.builders.get(set);
     if (!b) {
       const records = set.records.slice();
+      if (set instanceof PackedRRset) {
+        // A second record: the set becomes an ordinary one, in the packed one's place.
+        const full = new ZoneRRset(records);
+        node.rrsets = node.rrsets.map((s) => (s === set ? full : s));
+        set = full;
+      }
       b = { set, records, seen: new Set([rdataKey(records[0]!)]) };
       (set as ZoneRRset).hold(records);
       this.builders.set(set, b);

@@ -1,11 +1,16 @@
 // ZoneBuilder: the streaming form of buildZone. Same tree as buildZone, events for the records
 // it does not load as given, and nodes in canonical order (RFC 4034 §6.1) even for labels with
 // upper case, escapes and NUL octets (the order is a tree walk, checked against Name.compare).
+// Packed one-record sets give the same records and answers as ordinary ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Name, RRClass, RRType, recordToText, type ResourceRecord } from '../../src/wire/index.js';
 import { parseZoneText } from '../../src/zone/parser.js';
-import { buildZone, ZoneBuildError, ZoneBuilder, type RecordEvent } from '../../src/zone/zone.js';
+import { buildZone, isPackedRRset, ZoneBuildError, ZoneBuilder, type RecordEvent } from '../../src/zone/zone.js';
+import { generateZoneKey } from '../../src/dnssec/keys.js';
+import { DEFAULT_POLICY, signZone } from '../../src/dnssec/signer.js';
+import { lookup } from '../../src/authoritative/lookup.js';
+import { fixtureRecords, ORIGIN } from './dnssec-fixture.js';
 
 const origin = Name.parse('b.test.');
 const text = `$TTL 300
@@ -73,4 +78,60 @@ test('canonical order is Name.compare order for odd labels', (t) => {
   assert.deepEqual(zone.nodes.map((n) => n.name.key), sorted.map((n) => n.name.key));
   zone.nodes.forEach((n, i) => assert.equal(n.index, i));
   t.diagnostic(`${zone.nodeCount} nodes (empty non-terminals included) in canonical order`);
+});
+
+test('packed sets (pack: true): the same records, the same answers, plain and signed', () => {
+  const extra = parseZoneText(`$TTL 3600
+many A 192.0.2.10
+many A 192.0.2.11
+many A 192.0.2.10
+late A 192.0.2.12
+late 60 A 192.0.2.13
+txt TXT "a\\"b" "" "\\255\\000 x"
+txt2 TXT "one"
+txt2 TXT "two"
+spf SPF "v=spf1 -all"
+v6 AAAA 2001:db8::1
+*.w2 A 192.0.2.14
+`, { origin: ORIGIN });
+  const now = 1_700_000_000;
+  const key = generateZoneKey(ORIGIN, 13, true, now - 86400);
+  const plain = [...fixtureRecords(), ...extra];
+  const signed = signZone(ORIGIN, plain, DEFAULT_POLICY, [key], now);
+  const text = (rrs: readonly ResourceRecord[]): string[] => rrs.map((rr) => recordToText(rr));
+  let packedSets = 0;
+  let compared = 0;
+  for (const records of [plain, signed]) {
+    const build = (pack: boolean) => {
+      const b = new ZoneBuilder(ORIGIN, { pack });
+      for (const rr of records) b.add(rr);
+      return b.finish();
+    };
+    const packed = build(true);
+    const reference = build(false);
+    assert.deepEqual(text([...packed.records()]), text([...reference.records()]));
+    for (const node of packed.nodes) {
+      const ref = reference.getNode(node.name)!;
+      assert.deepEqual(node.rrsets.map((s) => [s.type, s.class, s.ttl, s.name.toString()]), ref.rrsets.map((s) => [s.type, s.class, s.ttl, s.name.toString()]));
+      for (const set of node.rrsets) {
+        if (isPackedRRset(set)) packedSets++;
+        assert.deepEqual(set.records.map((rr) => rr.data), ref.getRRset(set.type)!.records.map((rr) => rr.data));
+        assert.deepEqual(text(set.sigs ?? []), text(ref.getRRset(set.type)!.sigs ?? []));
+      }
+    }
+    const names = [...reference.nodes.map((n) => n.name), Name.parse('nope.example.test.'), Name.parse('x.w2.example.test.'), Name.parse('q.wild.example.test.')];
+    for (const name of names) {
+      for (const type of [RRType.A, RRType.AAAA, RRType.TXT, RRType.SPF, RRType.MX, RRType.NS, RRType.ANY]) {
+        for (const dnssec of [false, true]) {
+          const a = lookup(packed, name, type, { do: dnssec });
+          const b = lookup(reference, name, type, { do: dnssec });
+          assert.deepEqual([a.rcode, a.aa, text(a.answer), text(a.authority), text(a.additional)], [b.rcode, b.aa, text(b.answer), text(b.authority), text(b.additional)], `${name} ${type} ${dnssec}`);
+          compared++;
+        }
+      }
+    }
+  }
+  // Sets of one A, AAAA, TXT or SPF record are packed; the two-record sets are not.
+  assert.ok(packedSets >= 20, `${packedSets} packed sets`);
+  assert.ok(compared > 300, `${compared} lookups compared`);
 });
