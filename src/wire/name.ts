@@ -94,7 +94,9 @@ export class Name {
     } catch (e) {
       throw new TextError(`${(e as Error).message} in name "${text}"`);
     }
-    lastParsed = { base, labels, name };
+    lastParsed.base = base;
+    lastParsed.labels = labels;
+    lastParsed.name = name;
     return name;
   }
 
@@ -294,8 +296,11 @@ export class Name {
   }
 }
 
-/** The last name Name.parse made, its base (origin or root) and its labels above the base. */
-let lastParsed: { base: Name | undefined; labels: readonly string[]; name: Name } = { base: undefined, labels: [], name: Name.root };
+/**
+ * The last name Name.parse made, its base (origin or root) and its labels above the base;
+ * refilled in place, one object less per name parsed.
+ */
+const lastParsed: { base: Name | undefined; labels: readonly string[]; name: Name } = { base: undefined, labels: [], name: Name.root };
 
 /** Set by plainLabels/escapedLabels: the text ended with an unescaped dot. */
 let lastAbsolute = false;

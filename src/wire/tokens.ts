@@ -15,12 +15,16 @@ export interface Token {
 export class Tokens {
   private i = 0;
 
+  /** `start`: the first token to read (a record's RDATA after its owner, TTL, class and type). */
   constructor(
     readonly list: readonly Token[],
     readonly file = '',
     private readonly endLine = list.length ? list[list.length - 1]!.line : 0,
     private readonly endCol = list.length ? list[list.length - 1]!.col + list[list.length - 1]!.text.length : 0,
-  ) {}
+    start = 0,
+  ) {
+    this.i = start;
+  }
 
   /** Splits a single line of presentation text (no parentheses or comments handling beyond `;`). */
   static fromString(text: string, line = 1): Tokens {

@@ -60,7 +60,9 @@ export class Lexer {
   private out: Entry[] = [];
   private outPos = 0;
   // State of the entry being collected; it may span lines inside parentheses or quotes.
+  /** Scratch for the entry's tokens (the first `ntok`), reused from entry to entry. */
   private tokens: Token[] = [];
+  private ntok = 0;
   private blank = false;
   private startLine = 0;
   private startCol = 0;
@@ -126,7 +128,7 @@ export class Lexer {
       // A quoted string continues from the previous line (Knot and BIND keep the newline).
       this.quote.text += '\n';
       i = this.continueQuote(s, i, end);
-    } else if (!this.inParens && this.tokens.length === 0) {
+    } else if (!this.inParens && this.ntok === 0) {
       const c = i < end ? s.charCodeAt(i) : 0;
       this.blank = c === SPACE || c === TAB;
     }
@@ -167,7 +169,7 @@ export class Lexer {
         i += d === BSLASH && i + 1 < end ? 2 : 1;
       }
       this.markStart(line, col);
-      this.tokens.push({ text: s.slice(from, i), quoted: false, line, col });
+      this.tokens[this.ntok++] = { text: s.slice(from, i), quoted: false, line, col };
     }
     if (!this.inParens && !this.quote) this.finishEntry();
   }
@@ -180,7 +182,7 @@ export class Lexer {
       const d = s.charCodeAt(i);
       if (d === QUOTE) {
         q.text += s.slice(from, i);
-        this.tokens.push({ text: q.text, quoted: true, line: q.line, col: q.col });
+        this.tokens[this.ntok++] = { text: q.text, quoted: true, line: q.line, col: q.col };
         this.quote = undefined;
         return i + 1;
       }
@@ -194,18 +196,21 @@ export class Lexer {
   }
 
   private markStart(line: number, col: number): void {
-    if (this.tokens.length === 0 && this.startLine === 0) {
+    if (this.ntok === 0 && this.startLine === 0) {
       this.startLine = line;
       this.startCol = col;
     }
   }
 
   private finishEntry(): void {
-    if (this.tokens.length) {
-      const e: Entry = { tokens: this.tokens, blankOwner: this.blank, line: this.startLine, col: this.startCol };
+    if (this.ntok) {
+      // An exact-size copy: an array grown by push starts at 17 slots, and a million entries
+      // would each carry that spare room to the garbage collector.
+      const tokens = this.tokens.slice(0, this.ntok);
+      this.ntok = 0;
+      const e: Entry = { tokens, blankOwner: this.blank, line: this.startLine, col: this.startCol };
       if (this.entryError) e.error = this.entryError;
       this.out.push(e);
-      this.tokens = [];
     }
     this.entryError = undefined;
     this.startLine = 0;

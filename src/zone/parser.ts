@@ -212,8 +212,19 @@ class ParserCore {
     return v;
   }
 
-  /** Splits `[TTL] [CLASS] TYPE` (either order) starting at token `i`. */
-  private head(t: Token[], i: number, file: string): { ttl?: number; cls: number; type: number; next: number } {
+  /** The step `record` returns, one object refilled per record: the drivers read it at once. */
+  private readonly recordStep: { kind: 'record'; rr: ResourceRecord } = { kind: 'record', rr: undefined as unknown as ResourceRecord };
+
+  /** What `head` read: the TTL (undefined when omitted), class and type. */
+  private headTtl: number | undefined = undefined;
+  private headCls = 0;
+  private headType = 0;
+
+  /**
+   * Splits `[TTL] [CLASS] TYPE` (either order) starting at token `i` into `headTtl`, `headCls`
+   * and `headType` (fields, not a new object per record); returns the index after the type.
+   */
+  private head(t: Token[], i: number, file: string): number {
     let ttl: number | undefined;
     let cls: number | undefined;
     for (;;) {
@@ -241,7 +252,10 @@ class ParserCore {
       const type = tok.quoted ? undefined : typeFromString(tok.text);
       if (type === undefined) throw this.err(file, tok, `unknown record type "${tok.text}": expected a TTL, class or record type`);
       if (isMetaType(type)) throw this.err(file, tok, `${tok.text} is a query type, not allowed in zone data`);
-      return { ttl, cls: cls ?? this.cls, type, next: i };
+      this.headTtl = ttl;
+      this.headCls = cls ?? this.cls;
+      this.headType = type;
+      return i;
     }
   }
 
@@ -290,17 +304,21 @@ class ParserCore {
       }
       i = 1;
     }
-    const head = this.head(t, i, file);
-    const data = this.rdata(head.type, t, head.next, file, this.origin);
-    const ttl = this.resolveTtl(head.ttl, head.type, data, file, t[0]!);
-    const rr: ResourceRecord = { name: owner, type: head.type, class: head.cls, ttl, data };
+    const next = this.head(t, i, file);
+    const type = this.headType;
+    const cls = this.headCls;
+    const explicitTtl = this.headTtl;
+    const data = this.rdata(type, t, next, file, this.origin);
+    const ttl = this.resolveTtl(explicitTtl, type, data, file, t[0]!);
+    const rr: ResourceRecord = { name: owner, type, class: cls, ttl, data };
     if (this.table) this.table.set(rr, file, t[0]!.line, t[0]!.col);
     else if (this.track) positions.set(positionKey(rr), { file, line: t[0]!.line, col: t[0]!.col });
-    return { kind: 'record', rr };
+    this.recordStep.rr = rr;
+    return this.recordStep;
   }
 
   private rdata(type: number, t: Token[], from: number, file: string, origin: Name): unknown {
-    const toks = new Tokens(from === 0 ? t : t.slice(from), file, t[t.length - 1]!.line, t[t.length - 1]!.col + t[t.length - 1]!.text.length);
+    const toks = new Tokens(t, file, t[t.length - 1]!.line, t[t.length - 1]!.col + t[t.length - 1]!.text.length, from);
     try {
       return rdataFromText(type, toks, origin);
     } catch (x) {
@@ -333,7 +351,7 @@ class ParserCore {
       throw this.err(file, rangeTok, `$GENERATE range "${rangeTok.text}" makes ${count} records, above the limit of ${this.generateLimit}`);
     }
     const lhs = t[2]!;
-    const head = this.head(t, 3, file);
+    const head = { next: this.head(t, 3, file), ttl: this.headTtl, cls: this.headCls, type: this.headType };
     const rhs = t.slice(head.next);
     if (rhs.length === 0) throw this.err(file, { line: d.line, col: d.col }, '$GENERATE: expected rdata after the type');
     // Check the templates once so a bad modifier is reported at its token, not per record.

@@ -200,12 +200,14 @@ function packRdata(type: number, data: unknown): string | undefined {
   if (type !== RRType.TXT && type !== RRType.SPF) return undefined;
   const strings = (data as { strings?: unknown }).strings;
   if (!Array.isArray(strings) || Object.keys(data).length !== 1) return undefined;
-  let out = '';
+  // One flat string from one array of codes (concatenating would leave a tree of strings).
+  const codes: number[] = [];
   for (const s of strings) {
     if (!(s instanceof Uint8Array) || s.length > 255) return undefined;
-    out += String.fromCharCode(s.length) + String.fromCharCode.apply(null, s as unknown as number[]);
+    codes.push(s.length);
+    for (let i = 0; i < s.length; i++) codes.push(s[i]!);
   }
-  return out;
+  return String.fromCharCode.apply(null, codes);
 }
 
 /** packRdata's inverse: a new data object equal to the one packed. */

@@ -7,7 +7,7 @@ import dnsPacket from 'dns-packet';
 import {
   Name, RRClass, RRType, TextError, Tokens, WireError, WireReader, codecFor, decodeMessage, decodeRdata, encodeMessage,
   encodeRdata, hasCodec, makeMessage, rdataFromText, rdataToText, readRecord, recordFromText, recordToText, typeFromString,
-  svcbAlpn, svcbIpv4Hint, svcbPort, type SvcbData,
+  svcbAlpn, svcbIpv4Hint, svcbPort, type SvcbData, canonicalIPv4, formatIPv4, parseIPv4,
 } from '../../src/wire/index.js';
 
 const origin = Name.parse('example.');
@@ -377,4 +377,26 @@ test('a record inside a message decodes against the message buffer (pointers) an
   const rdlenAt = 12 + origin.wireLength + 4 + 2 + 8;
   cut[rdlenAt + 1] = cut[rdlenAt + 1]! - 1;
   assert.throws(() => decodeMessage(cut), WireError);
+});
+
+test('canonicalIPv4 agrees with parseIPv4 + formatIPv4 on 100,000 generated texts', () => {
+  let s = 7;
+  const r = (): number => (s = (s * 1103515245 + 12345) & 0x7fffffff);
+  const alphabet = '0123456789.0123456789..a 0';
+  const cases = ['1.2.3.4', '0.0.0.0', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3', '1.2.3.4.5', '1..3.4', '.1.2.3', '1.2.3.', '0001.2.3.4', '001.002.003.004', '192.168.100.200', '10.0.0.010', ''];
+  for (let i = 0; i < 60_000; i++) {
+    let t = '';
+    for (let k = r() % 17; k > 0; k--) t += alphabet[r() % alphabet.length];
+    cases.push(t);
+  }
+  for (let i = 0; i < 40_000; i++) cases.push([r() % 300, r() % 300, r() % 300, r() % 300].map((x) => (r() % 5 === 0 ? '0' : '') + x).join('.'));
+  let valid = 0;
+  for (const t of cases) {
+    const b = parseIPv4(t);
+    if (b) valid++;
+    assert.equal(canonicalIPv4(t), b ? formatIPv4(b) : undefined, JSON.stringify(t));
+  }
+  assert.ok(valid > 10_000, `${valid} valid addresses among ${cases.length}`);
+  assert.equal(canonicalIPv4('10.0.0.1'), '10.0.0.1');
+  assert.equal(canonicalIPv4('010.000.000.001'), '10.0.0.1');
 });

@@ -1,6 +1,6 @@
 import { RRType } from '../constants.js';
 import type { Name } from '../name.js';
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './address.js';
+import { canonicalIPv4, formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './address.js';
 import { charStringFromToken, charStringToText, registerCodec, type RecordCodec } from './codec.js';
 import { defineTable } from './fields.js';
 
@@ -18,9 +18,9 @@ export const A: RecordCodec<AData> = {
   },
   fromText(t) {
     const tok = t.next('IPv4 address');
-    const b = parseIPv4(tok.text);
-    if (!b) throw t.error(tok, `"${tok.text}" is not an IPv4 address`);
-    return { address: formatIPv4(b) };
+    const address = canonicalIPv4(tok.text);
+    if (address === undefined) throw t.error(tok, `"${tok.text}" is not an IPv4 address`);
+    return { address };
   },
   toText: (v) => v.address,
 };
