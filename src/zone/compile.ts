@@ -63,13 +63,16 @@ function* compileSteps(origin: Name, byKey: NodeTable): Generator<void, ZoneNode
     const node = nodes[i]!;
     // In canonical (pre-)order a node's first child, if any, comes right after it.
     if (nodes[i + 1]?.parent === node || !node.getRRset(RRType.NSEC3)) continue;
-    if (node.rrsets.every((set) => set.type === RRType.NSEC3 || set.type === RRType.RRSIG)) node.flags |= NodeFlag.NSEC3_OWNER;
+    let only = true;
+    for (let k = 0; k < node.rrsetCount && only; k++) only = node.rrsetAt(k).type === RRType.NSEC3 || node.rrsetAt(k).type === RRType.RRSIG;
+    if (only) node.flags |= NodeFlag.NSEC3_OWNER;
   }
   for (let i = 0; i < nodes.length; i++) {
     if (i % SLICE === SLICE - 1) yield;
     const node = nodes[i]!;
     if (node.above) continue; // occluded data is never answered from, so needs no targets
-    for (const set of node.rrsets) {
+    for (let k = 0; k < node.rrsetCount; k++) {
+      const set = node.rrsetAt(k);
       if (set.type === RRType.NS || set.type === RRType.MX || set.type === RRType.SRV) {
         set.additional = targetsOf(set, byKey, set.type === RRType.NS);
       } else if (set.type === RRType.SVCB || set.type === RRType.HTTPS) {
@@ -255,5 +258,8 @@ function attachSigs(node: ZoneNode): void {
     if (!list) byType.set(t, (list = []));
     list.push(rr);
   }
-  for (const set of node.rrsets) if (set.type !== RRType.RRSIG) set.sigs = byType.get(set.type);
+  for (let k = 0; k < node.rrsetCount; k++) {
+    const set = node.rrsetAt(k);
+    if (set.type !== RRType.RRSIG) set.sigs = byType.get(set.type);
+  }
 }

@@ -195,11 +195,11 @@ function packRdata(type: number, data: unknown): string | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
   if (type === RRType.A || type === RRType.AAAA) {
     const a = (data as { address?: unknown }).address;
-    return typeof a === 'string' && Object.keys(data).length === 1 ? a : undefined;
+    return typeof a === 'string' && onlyKey(data, 'address') ? a : undefined;
   }
   if (type !== RRType.TXT && type !== RRType.SPF) return undefined;
   const strings = (data as { strings?: unknown }).strings;
-  if (!Array.isArray(strings) || Object.keys(data).length !== 1) return undefined;
+  if (!Array.isArray(strings) || !onlyKey(data, 'strings')) return undefined;
   // One flat string from one array of codes (concatenating would leave a tree of strings).
   const codes: number[] = [];
   for (const s of strings) {
@@ -208,6 +208,12 @@ function packRdata(type: number, data: unknown): string | undefined {
     for (let i = 0; i < s.length; i++) codes.push(s[i]!);
   }
   return String.fromCharCode.apply(null, codes);
+}
+
+/** `o` has no own enumerable property but `key` (checked without an array of its keys). */
+function onlyKey(o: object, key: string): boolean {
+  for (const k in o) if (k !== key) return false;
+  return true;
 }
 
 /** packRdata's inverse: a new data object equal to the one packed. */
@@ -309,6 +315,32 @@ export class ZoneNode {
 
   set rrsets(v: RRset[]) {
     this.sets = v.length === 1 ? v[0]! : v;
+  }
+
+  /** How many RRsets the node has (`rrsets.length` without building an array). */
+  get rrsetCount(): number {
+    const s = this.sets;
+    return Array.isArray(s) ? s.length : 1;
+  }
+
+  /** The i-th RRset in ascending type order (`rrsets[i]` without building an array). */
+  rrsetAt(i: number): RRset {
+    const s = this.sets;
+    return Array.isArray(s) ? s[i]! : s;
+  }
+
+  /** Adds a set of a type the node does not have yet, in type order. */
+  addRRset(set: RRset): void {
+    const s = this.sets;
+    if (Array.isArray(s) && s.length === 0) this.sets = set;
+    else this.sets = insertSorted(Array.isArray(s) ? s : [s], set);
+  }
+
+  /** Puts `next` where `prev` was. */
+  replaceRRset(prev: RRset, next: RRset): void {
+    const s = this.sets;
+    if (s === prev) this.sets = next;
+    else if (Array.isArray(s)) this.sets = s.map((x) => (x === prev ? next : x));
   }
 
   get isEmptyNonTerminal(): boolean {
@@ -782,7 +814,7 @@ export class ZoneBuilder {
       const packed = this.options.pack ? packRdata(rr.type, rr.data) : undefined;
       if (packed !== undefined) set = new PackedRRset(node.name, rr.type, rr.class, rr.ttl, packed);
       else set = new ZoneRRset(rr.name === node.name ? rr : { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, data: rr.data });
-      node.rrsets = insertSorted(node.rrsets, set);
+      node.addRRset(set);
       return true;
     }
     let b = this.builders.get(set);
@@ -791,7 +823,7 @@ export class ZoneBuilder {
       if (set instanceof PackedRRset) {
         // A second record: the set becomes an ordinary one, in the packed one's place.
         const full = new ZoneRRset(records);
-        node.rrsets = node.rrsets.map((s) => (s === set ? full : s));
+        node.replaceRRset(set, full);
         set = full;
       }
       b = { set, records, seen: new Set([rdataKey(records[0]!)]) };
