@@ -1,4 +1,4 @@
-import { encodeRdata, isMetaType, Name, RRType, typeToString, recordToText, type ResourceRecord, type SoaData } from '../wire/index.js';
+import { canonicalIPv4, encodeRdata, isMetaType, Name, RRType, typeToString, recordToText, type ResourceRecord, type SoaData } from '../wire/index.js';
 import { compile, compileAsync } from './compile.js';
 
 /**
@@ -133,9 +133,9 @@ class ZoneRRset implements RRset {
 
 /**
  * A one-record RRset of a type whose RDATA holds no names (A, AAAA, TXT, SPF: most sets of a large
- * zone), kept as one string instead of a record, its data object and what that holds: at a
- * million records, two to six heap objects less each for the young generation to copy while the
- * zone loads and for every full collection to mark. `records` builds the record when asked (the
+ * zone), kept as one number or string instead of a record, its data object and what that holds:
+ * at a million records, two to six heap objects less each for the young generation to copy
+ * while the zone loads and for every full collection to mark. `records` builds the record when asked (the
  * answer path asks once per precompiled answer), so two calls give equal records, not the same
  * object; nothing keys such records by identity (DNSSEC proof dedup keys NSEC, NSEC3 and RRSIG
  * records, which are never packed).
@@ -145,7 +145,7 @@ class PackedRRset implements RRset {
   /** class × 65536 + type: one field less. */
   private readonly kind: number;
 
-  constructor(readonly name: Name, type: number, cls: number, readonly ttl: number, private readonly packed: string) {
+  constructor(readonly name: Name, type: number, cls: number, readonly ttl: number, private readonly packed: string | number) {
     this.kind = cls * 0x10000 + type;
   }
 
@@ -187,15 +187,17 @@ export function isPackedRRset(set: RRset): boolean {
 }
 
 /**
- * A record's data as a string, for the types PackedRRset holds: an address's text as it is, a
- * TXT's character-strings as their wire form, one char per octet. Undefined for other types and
- * for data not in the decoded form (opaque bytes, or shapes built by hand).
+ * A record's data as PackedRRset holds it: an IPv4 address as a 32-bit integer (a small integer
+ * to V8, so no heap object at all), an IPv6 address's text as it is, a TXT's character-strings
+ * as their wire form, one char per octet. Undefined for other types and for data not in the
+ * decoded form (opaque bytes, shapes built by hand, an IPv4 text that is not canonical).
  */
-function packRdata(type: number, data: unknown): string | undefined {
+function packRdata(type: number, data: unknown): string | number | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
   if (type === RRType.A || type === RRType.AAAA) {
     const a = (data as { address?: unknown }).address;
-    return typeof a === 'string' && onlyKey(data, 'address') ? a : undefined;
+    if (typeof a !== 'string' || !onlyKey(data, 'address')) return undefined;
+    return type === RRType.A ? ipv4Number(a) : a;
   }
   if (type !== RRType.TXT && type !== RRType.SPF) return undefined;
   const strings = (data as { strings?: unknown }).strings;
@@ -216,9 +218,25 @@ function onlyKey(o: object, key: string): boolean {
   return true;
 }
 
+/** The canonical IPv4 text `a` as a signed 32-bit integer; undefined unless `a` is canonical. */
+function ipv4Number(a: string): number | undefined {
+  if (canonicalIPv4(a) !== a) return undefined;
+  let v = 0;
+  let part = 0;
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    if (c === 0x2e) {
+      v = (v << 8) | part;
+      part = 0;
+    } else part = part * 10 + (c - 0x30);
+  }
+  return (v << 8) | part;
+}
+
 /** packRdata's inverse: a new data object equal to the one packed. */
-function unpackRdata(type: number, packed: string): unknown {
-  if (type === RRType.A || type === RRType.AAAA) return { address: packed };
+function unpackRdata(type: number, packed: string | number): unknown {
+  if (typeof packed === 'number') return { address: `${packed >>> 24}.${(packed >>> 16) & 255}.${(packed >>> 8) & 255}.${packed & 255}` };
+  if (type === RRType.AAAA) return { address: packed };
   const strings: Uint8Array[] = [];
   for (let i = 0; i < packed.length; ) {
     const n = packed.charCodeAt(i++);

@@ -92,6 +92,10 @@ txt2 TXT "one"
 txt2 TXT "two"
 spf SPF "v=spf1 -all"
 v6 AAAA 2001:db8::1
+hi A 255.255.255.255
+hi2 A 203.0.113.128
+zero A 0.0.0.0
+odd A 010.0.0.1
 *.w2 A 192.0.2.14
 `, { origin: ORIGIN });
   const now = 1_700_000_000;
