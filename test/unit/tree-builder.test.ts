@@ -80,7 +80,7 @@ test('canonical order is Name.compare order for odd labels', (t) => {
   t.diagnostic(`${zone.nodeCount} nodes (empty non-terminals included) in canonical order`);
 });
 
-test('packed sets (pack: true): the same records, the same answers, plain and signed', () => {
+test('packed sets (pack: true): the same records, the same answers, plain and signed', (t) => {
   const extra = parseZoneText(`$TTL 3600
 many A 192.0.2.10
 many A 192.0.2.11
@@ -138,4 +138,5 @@ odd A 010.0.0.1
   // Sets of one A, AAAA, TXT or SPF record are packed; the two-record sets are not.
   assert.ok(packedSets >= 20, `${packedSets} packed sets`);
   assert.ok(compared > 300, `${compared} lookups compared`);
+  t.diagnostic(`${packedSets} packed sets, ${compared} lookups compared`);
 });
