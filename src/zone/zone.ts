@@ -43,7 +43,7 @@ export const NodeFlag = {
   NSEC3_OWNER: 16,
 } as const;
 
-/** The rarely set parts of an RRset (see ZoneRRset.extra). */
+/** The rarely set parts of an RRset (see RRsetLinks). */
 interface RRsetExtra {
   readonly additional: readonly RRset[] | undefined;
   readonly sigs: readonly ResourceRecord[] | undefined;
@@ -52,17 +52,44 @@ interface RRsetExtra {
 const NO_EXTRA: RRsetExtra = Object.freeze({ additional: undefined, sigs: undefined });
 
 /**
+ * `additional` and `sigs` of a tree RRset in one field, which most sets share: NO_EXTRA (neither
+ * set), the `additional` array itself (no sigs: a delegation's glue, an MX's addresses), or an
+ * RRsetExtra holding both.
+ */
+abstract class RRsetLinks {
+  private extra: RRsetExtra | readonly RRset[] = NO_EXTRA;
+
+  get additional(): readonly RRset[] | undefined {
+    const x = this.extra;
+    return Array.isArray(x) ? x : (x as RRsetExtra).additional;
+  }
+
+  set additional(v: readonly RRset[] | undefined) {
+    this.update(v, this.sigs);
+  }
+
+  get sigs(): readonly ResourceRecord[] | undefined {
+    const x = this.extra;
+    return Array.isArray(x) ? undefined : (x as RRsetExtra).sigs;
+  }
+
+  set sigs(v: readonly ResourceRecord[] | undefined) {
+    this.update(this.additional, v);
+  }
+
+  private update(additional: readonly RRset[] | undefined, sigs: readonly ResourceRecord[] | undefined): void {
+    if (sigs === undefined) this.extra = additional ?? NO_EXTRA;
+    else this.extra = { additional, sigs };
+  }
+}
+
+/**
  * The tree's RRset: owner, type, class and TTL are read from the first record (every record
  * shares the node's Name, and the first record carries the set's TTL), and `additional` and
  * `sigs` live in one object that most sets share, so a set is two fields instead of seven:
  * at a million sets that is about 24 MB less to hold and trace.
  */
-class ZoneRRset implements RRset {
-  /**
-   * NO_EXTRA (neither set), the `additional` array itself (no sigs: a delegation's glue, an
-   * MX's addresses), or an RRsetExtra holding both.
-   */
-  private extra: RRsetExtra | readonly RRset[] = NO_EXTRA;
+class ZoneRRset extends RRsetLinks implements RRset {
   /**
    * The record itself when the set has one (most sets of a large zone), else the array: a
    * million one-record sets then hold a million arrays less (two heap objects each) for the
@@ -71,6 +98,7 @@ class ZoneRRset implements RRset {
   private recs: ResourceRecord | readonly ResourceRecord[];
 
   constructor(records: ResourceRecord | readonly ResourceRecord[]) {
+    super();
     this.recs = records;
   }
 
@@ -106,46 +134,23 @@ class ZoneRRset implements RRset {
   get ttl(): number {
     return this.first.ttl;
   }
-
-  get additional(): readonly RRset[] | undefined {
-    const x = this.extra;
-    return Array.isArray(x) ? x : (x as RRsetExtra).additional;
-  }
-
-  set additional(v: readonly RRset[] | undefined) {
-    this.update(v, this.sigs);
-  }
-
-  get sigs(): readonly ResourceRecord[] | undefined {
-    const x = this.extra;
-    return Array.isArray(x) ? undefined : (x as RRsetExtra).sigs;
-  }
-
-  set sigs(v: readonly ResourceRecord[] | undefined) {
-    this.update(this.additional, v);
-  }
-
-  private update(additional: readonly RRset[] | undefined, sigs: readonly ResourceRecord[] | undefined): void {
-    if (sigs === undefined) this.extra = additional ?? NO_EXTRA;
-    else this.extra = { additional, sigs };
-  }
 }
 
 /**
- * A one-record RRset of a type whose RDATA holds no names (A, AAAA, TXT, SPF: most sets of a large
- * zone), kept as one number or string instead of a record, its data object and what that holds:
- * at a million records, two to six heap objects less each for the young generation to copy
- * while the zone loads and for every full collection to mark. `records` builds the record when asked (the
- * answer path asks once per precompiled answer), so two calls give equal records, not the same
- * object; nothing keys such records by identity (DNSSEC proof dedup keys NSEC, NSEC3 and RRSIG
- * records, which are never packed).
+ * A one-record RRset of a type whose RDATA holds no names (A, AAAA, TXT, SPF: most sets of a
+ * large zone), kept as one number or string instead of a record, its data object and what that
+ * holds: at a million records, two to six heap objects less each for the young generation to
+ * copy while the zone loads and for every full collection to mark. `records` builds the record
+ * when asked (the answer path asks once per precompiled answer), so two calls give equal
+ * records, not the same object; nothing keys such records by identity (DNSSEC proof dedup keys
+ * NSEC, NSEC3 and RRSIG records, which are never packed).
  */
-class PackedRRset implements RRset {
-  private extra: RRsetExtra | readonly RRset[] = NO_EXTRA;
+class PackedRRset extends RRsetLinks implements RRset {
   /** class × 65536 + type: one field less. */
   private readonly kind: number;
 
   constructor(readonly name: Name, type: number, cls: number, readonly ttl: number, private readonly packed: string | number) {
+    super();
     this.kind = cls * 0x10000 + type;
   }
 
@@ -160,28 +165,9 @@ class PackedRRset implements RRset {
   get records(): readonly ResourceRecord[] {
     return [{ name: this.name, type: this.type, class: this.class, ttl: this.ttl, data: unpackRdata(this.type, this.packed) }];
   }
-
-  get additional(): readonly RRset[] | undefined {
-    const x = this.extra;
-    return Array.isArray(x) ? x : (x as RRsetExtra).additional;
-  }
-
-  set additional(v: readonly RRset[] | undefined) {
-    this.extra = this.sigs === undefined ? v ?? NO_EXTRA : { additional: v, sigs: this.sigs };
-  }
-
-  get sigs(): readonly ResourceRecord[] | undefined {
-    const x = this.extra;
-    return Array.isArray(x) ? undefined : (x as RRsetExtra).sigs;
-  }
-
-  set sigs(v: readonly ResourceRecord[] | undefined) {
-    const additional = this.additional;
-    this.extra = v === undefined ? additional ?? NO_EXTRA : { additional, sigs: v };
-  }
 }
 
-/** True for a set held as PackedRRset (one record, RDATA as a string). */
+/** True for a set held as PackedRRset (one record, its RDATA as a number or a string). */
 export function isPackedRRset(set: RRset): boolean {
   return set instanceof PackedRRset;
 }
