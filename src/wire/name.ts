@@ -75,10 +75,12 @@ export class Name {
     }
     // Suffix sharing: labels that end like the previous name parsed on the same base (same
     // case) build on that name's object. In a zone file `mail.www MX`, `ns.host NS` and the
-    // next owner often repeat the owner or each other, so this saves a Name per label.
+    // next owner often repeat the owner or each other, so this saves a Name per label. Absolute
+    // names are remembered apart from relative ones, so the targets of a zone's delegations
+    // (`child NS ns1.provider.example.`) share their suffix across the owners parsed between.
     let own = labels.length;
     let on = base;
-    const prev = lastParsed;
+    const prev = base === Name.root ? recentAbsolute : recentRelative;
     if (prev.base === base && prev.labels.length > 0) {
       const p = prev.labels;
       let c = 0;
@@ -94,9 +96,9 @@ export class Name {
     } catch (e) {
       throw new TextError(`${(e as Error).message} in name "${text}"`);
     }
-    lastParsed.base = base;
-    lastParsed.labels = labels;
-    lastParsed.name = name;
+    prev.base = base;
+    prev.labels = labels;
+    prev.name = name;
     return name;
   }
 
@@ -297,10 +299,17 @@ export class Name {
 }
 
 /**
- * The last name Name.parse made, its base (origin or root) and its labels above the base;
- * refilled in place, one object less per name parsed.
+ * The last name Name.parse made relative to an origin, and the last absolute one: its base
+ * (origin or root) and its labels above the base; refilled in place, one object less per name
+ * parsed.
  */
-const lastParsed: { base: Name | undefined; labels: readonly string[]; name: Name } = { base: undefined, labels: [], name: Name.root };
+interface RecentName {
+  base: Name | undefined;
+  labels: readonly string[];
+  name: Name;
+}
+const recentRelative: RecentName = { base: undefined, labels: [], name: Name.root };
+const recentAbsolute: RecentName = { base: undefined, labels: [], name: Name.root };
 
 /** Set by plainLabels/escapedLabels: the text ended with an unescaped dot. */
 let lastAbsolute = false;

@@ -98,6 +98,14 @@ test('relative names share the origin object; parents are shared, not copied', (
   assert.equal(upper.toString(), 'x.HOST.Example.test.');
   assert.equal(Name.parse('host.', undefined).toString(), 'host.');
   assert.equal(Name.parse('y.host.Example.test.').toString(), 'y.host.Example.test.');
+  // Absolute names share with the last absolute name, across relative names parsed between
+  // (delegations to one provider: `child NS ns1.provider.example.`).
+  const ns1 = Name.parse('ns1.provider.example.');
+  const child = Name.parse('child', origin);
+  const ns2 = Name.parse('ns2.provider.example.');
+  assert.equal(ns2.parent(), ns1.parent(), 'provider.example. shared across a relative owner');
+  assert.equal(Name.parse('other', origin).parent(), child.parent(), 'and the relative side still shares its origin');
+  assert.equal(ns2.toString(), 'ns2.provider.example.');
 });
 
 test('limits and errors are those of the array form', () => {
