@@ -15,6 +15,7 @@ export const RRType = {
 export type RRTypeName = keyof typeof RRType;
 
 const typeNames = new Map<number, string>(Object.entries(RRType).map(([k, v]) => [v, k]));
+const typeNumbers = new Map<string, number>(Object.entries(RRType));
 
 /** Mnemonic of a type, or the RFC 3597 `TYPEnnn` form. */
 export function typeToString(type: number): string {
@@ -23,8 +24,11 @@ export function typeToString(type: number): string {
 
 /** Type number from a mnemonic or `TYPEnnn`; undefined when neither. */
 export function typeFromString(text: string): number | undefined {
+  // Zone files mostly spell mnemonics in upper case: one map lookup, no upper-cased copy.
+  const exact = typeNumbers.get(text);
+  if (exact !== undefined) return exact;
   const up = text.toUpperCase();
-  const known = (RRType as Record<string, number>)[up];
+  const known = typeNumbers.get(up);
   if (known !== undefined) return known;
   const m = /^TYPE([0-9]{1,5})$/.exec(up);
   if (m) {
@@ -41,15 +45,20 @@ export function isMetaType(type: number): boolean {
 
 export const RRClass = { IN: 1, CH: 3, HS: 4, NONE: 254, ANY: 255 } as const;
 const classNames = new Map<number, string>(Object.entries(RRClass).map(([k, v]) => [v, k]));
+const classNumbers = new Map<string, number>(Object.entries(RRClass));
 
 export function classToString(cls: number): string {
   return classNames.get(cls) ?? `CLASS${cls}`;
 }
 
 export function classFromString(text: string): number | undefined {
+  const exact = classNumbers.get(text);
+  if (exact !== undefined) return exact;
   const up = text.toUpperCase();
-  const known = (RRClass as Record<string, number>)[up];
+  const known = classNumbers.get(up);
   if (known !== undefined) return known;
+  // Every other token of a record's head (a type mnemonic, mostly) ends here, without a regex.
+  if (!up.startsWith('CLASS')) return undefined;
   const m = /^CLASS([0-9]{1,5})$/.exec(up);
   if (m) {
     const v = Number(m[1]);
