@@ -474,11 +474,13 @@ export class NodeTable {
   }
 
   /**
-   * Makes `nodes` (every node of the table, each with `index` its position there: the compiled
-   * canonical order) the table's list, so a zone holds one array of its nodes, not two.
+   * Makes `nodes` (every node of the table in the compiled canonical order) the table's list, so
+   * a zone holds one array of its nodes, not two. `rank[i]` is the new position of the node at
+   * position i of the insertion order; without it each node's `index` is read instead.
    */
-  adopt(nodes: ZoneNode[]): void {
+  adopt(nodes: ZoneNode[], rank?: Int32Array): void {
     if (nodes.length !== this.list.length) throw new Error('NodeTable.adopt: not the same nodes');
+    if (rank && rank.length !== nodes.length) throw new Error('NodeTable.adopt: rank of another size');
     const slots = this.slots;
     const hashes = this.hashes;
     const list = this.list;
@@ -488,7 +490,7 @@ export class NodeTable {
     const pack = nodes.length < POSITION;
     for (let i = 0; i < slots.length; i++) {
       if (slots[i] === 0) continue;
-      const at = list[slots[i]! - 1]!.index + 1;
+      const at = (rank ? rank[slots[i]! - 1]! : list[slots[i]! - 1]!.index) + 1;
       slots[i] = pack ? ((hashes[i]! >>> 24) << 24) | at : at;
     }
     if (pack) this.hashes = undefined;
@@ -782,16 +784,16 @@ export class ZoneBuilder {
   /** Compiles the tree into a Zone. Throws ZoneBuildError when there is no SOA or more than one. */
   finish(): Zone {
     const byKey = this.seal();
-    const nodes = compile(this.origin, byKey);
-    byKey.adopt(nodes);
+    const { nodes, rank } = compile(this.origin, byKey);
+    byKey.adopt(nodes, rank);
     return new Zone(this.origin, byKey, nodes, this.added);
   }
 
   /** `finish` in slices with `pause` awaited between them (large zones on a serving process). */
   async finishAsync(pause: () => Promise<void>): Promise<Zone> {
     const byKey = this.seal();
-    const nodes = await compileAsync(this.origin, byKey, pause);
-    byKey.adopt(nodes);
+    const { nodes, rank } = await compileAsync(this.origin, byKey, pause);
+    byKey.adopt(nodes, rank);
     return new Zone(this.origin, byKey, nodes, this.added);
   }
 
