@@ -1,4 +1,4 @@
-import { canonicalIPv4, encodeRdata, isMetaType, Name, RRType, typeToString, recordToText, type ResourceRecord, type SoaData } from '../wire/index.js';
+import { encodeRdata, isMetaType, Name, RRType, typeToString, recordToText, type ResourceRecord, type SoaData } from '../wire/index.js';
 import { compile, compileAsync } from './compile.js';
 
 /**
@@ -204,19 +204,29 @@ function onlyKey(o: object, key: string): boolean {
   return true;
 }
 
-/** The canonical IPv4 text `a` as a signed 32-bit integer; undefined unless `a` is canonical. */
+/**
+ * The canonical IPv4 text `a` (four parts of 0-255 without leading zeros, as `canonicalIPv4`
+ * gives) as a signed 32-bit integer; undefined for any other text, which then stays unpacked.
+ */
 function ipv4Number(a: string): number | undefined {
-  if (canonicalIPv4(a) !== a) return undefined;
   let v = 0;
   let part = 0;
-  for (let i = 0; i < a.length; i++) {
-    const c = a.charCodeAt(i);
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i <= a.length; i++) {
+    const c = i < a.length ? a.charCodeAt(i) : 0x2e;
     if (c === 0x2e) {
+      if (digits === 0 || part > 255) return undefined;
       v = (v << 8) | part;
       part = 0;
-    } else part = part * 10 + (c - 0x30);
+      digits = 0;
+      dots++;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3 && !(digits === 1 && part === 0)) {
+      part = part * 10 + (c - 0x30);
+      digits++;
+    } else return undefined;
   }
-  return (v << 8) | part;
+  return dots === 4 ? v : undefined;
 }
 
 /** packRdata's inverse: a new data object equal to the one packed. */
@@ -394,6 +404,13 @@ export class NodeTable {
   /** A name whose hash is known (the origin): hashing a name below it stops there. */
   private baseName: Name | undefined = undefined;
   private baseHash = 0;
+  /**
+   * Where the last lookup of hash `missHash` found an empty slot while the table is built: the
+   * builder adds a node right after it failed to find it, and `set` then places it there
+   * without probing again.
+   */
+  private missSlot = -1;
+  private missHash = 0;
 
   /**
    * `expected`: about how many names will be added, so a large zone's table is allocated once
@@ -434,7 +451,11 @@ export class NodeTable {
     if (hashes) {
       for (let i = spreadHash(h) & mask; ; i = (i + 1) & mask) {
         const at = slots[i]!;
-        if (at === 0) return undefined;
+        if (at === 0) {
+          this.missSlot = i;
+          this.missHash = h;
+          return undefined;
+        }
         if (hashes[i] === h) {
           const n = this.list[at - 1]!;
           if (n.name === name || n.name.equals(name)) return n;
@@ -461,7 +482,12 @@ export class NodeTable {
     }
     if ((this.list.length + 1) * 4 > this.slots.length * 3) this.grow();
     this.list.push(node);
-    this.place(h, this.list.length);
+    const at = this.missSlot;
+    this.missSlot = -1;
+    if (at >= 0 && this.missHash === h && this.slots[at] === 0) {
+      this.slots[at] = this.list.length;
+      this.hashes[at] = h;
+    } else this.place(h, this.list.length);
   }
 
   values(): IterableIterator<ZoneNode> {
@@ -507,6 +533,7 @@ export class NodeTable {
   }
 
   private grow(): void {
+    this.missSlot = -1;
     const oldSlots = this.slots;
     const oldHashes = this.hashes!;
     this.slots = new Int32Array(oldSlots.length * 2);

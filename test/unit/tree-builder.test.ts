@@ -4,7 +4,7 @@
 // Packed one-record sets give the same records and answers as ordinary ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Name, RRClass, RRType, recordToText, type ResourceRecord } from '../../src/wire/index.js';
+import { canonicalIPv4, Name, RRClass, RRType, recordToText, type ResourceRecord } from '../../src/wire/index.js';
 import { parseZoneText } from '../../src/zone/parser.js';
 import { buildZone, isPackedRRset, ZoneBuildError, ZoneBuilder, type RecordEvent } from '../../src/zone/zone.js';
 import { generateZoneKey } from '../../src/dnssec/keys.js';
@@ -139,4 +139,25 @@ odd A 010.0.0.1
   assert.ok(packedSets >= 20, `${packedSets} packed sets`);
   assert.ok(compared > 300, `${compared} lookups compared`);
   t.diagnostic(`${packedSets} packed sets, ${compared} lookups compared`);
+});
+
+test('packed A: exactly the canonical addresses are packed, and every address reads back as given', (t) => {
+  const origin = Name.parse('p.test.');
+  let s = 3;
+  const r = (): number => (s = (s * 1103515245 + 12345) & 0x7fffffff);
+  const texts = ['0.0.0.0', '255.255.255.255', '128.0.0.1', '01.2.3.4', '1.2.3', '256.0.0.1', '10.0.0.010', '1.2.3.4.', 'a.b.c.d'];
+  for (let i = 0; i < 20_000; i++) texts.push([r() % 300, r() % 300, r() % 300, r() % 300].map((x) => (r() % 7 === 0 ? '0' : '') + x).join('.'));
+  const b = new ZoneBuilder(origin, { pack: true });
+  b.add({ name: origin, type: RRType.SOA, class: RRClass.IN, ttl: 1, data: { mname: origin, rname: origin, serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 1 } });
+  texts.forEach((address, i) => b.add({ name: Name.parse(`h${i}`, origin), type: RRType.A, class: RRClass.IN, ttl: 1, data: { address } }));
+  const zone = b.finish();
+  let packed = 0;
+  texts.forEach((address, i) => {
+    const set = zone.getNode(Name.parse(`h${i}`, origin))!.getRRset(RRType.A)!;
+    assert.equal(isPackedRRset(set), canonicalIPv4(address) === address, address);
+    if (isPackedRRset(set)) packed++;
+    assert.equal((set.records[0]!.data as { address: string }).address, address);
+  });
+  assert.ok(packed > 1000 && packed < texts.length, `${packed} of ${texts.length} packed`);
+  t.diagnostic(`${packed} of ${texts.length} addresses packed`);
 });
