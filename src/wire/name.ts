@@ -321,6 +321,8 @@ function plainLabels(text: string): string[] {
     if (text.charCodeAt(i) > 0xff) throw new TextError(`non-ASCII character in name "${text}" (use the xn-- form)`);
   }
   lastAbsolute = text.charCodeAt(text.length - 1) === 0x2e;
+  // Most owners of a zone file are one label below the origin: no split for those.
+  if (!lastAbsolute && text.indexOf('.') < 0) return [text];
   const labels = (lastAbsolute ? text.slice(0, -1) : text).split('.');
   for (const l of labels) if (l.length === 0) throw new TextError(`empty label in name "${text}"`);
   return labels;
