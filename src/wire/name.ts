@@ -314,6 +314,21 @@ const recentAbsolute: RecentName = { base: undefined, labels: [], name: Name.roo
 /** Set by plainLabels/escapedLabels: the text ended with an unescaped dot. */
 let lastAbsolute = false;
 
+/** V8 makes a substring this long a slice of the string it was cut from (SlicedString::kMinLength). */
+const SLICE_MIN = 13;
+
+/**
+ * `s` as a string of its own. A label cut from a zone file's text, when 13 characters or longer,
+ * is a slice that keeps the whole 64 KiB chunk it came from alive for as long as the zone is
+ * served: a zone of long names would hold its file's text twice.
+ */
+function detached(s: string): string {
+  if (s.length < SLICE_MIN) return s;
+  const codes = new Array<number>(s.length);
+  for (let i = 0; i < s.length; i++) codes[i] = s.charCodeAt(i);
+  return String.fromCharCode.apply(null, codes);
+}
+
 /** Labels of presentation text without backslashes. */
 function plainLabels(text: string): string[] {
   for (let i = 0; i < text.length; i++) {
@@ -322,9 +337,13 @@ function plainLabels(text: string): string[] {
   }
   lastAbsolute = text.charCodeAt(text.length - 1) === 0x2e;
   // Most owners of a zone file are one label below the origin: no split for those.
-  if (!lastAbsolute && text.indexOf('.') < 0) return [text];
+  if (!lastAbsolute && text.indexOf('.') < 0) return [detached(text)];
   const labels = (lastAbsolute ? text.slice(0, -1) : text).split('.');
-  for (const l of labels) if (l.length === 0) throw new TextError(`empty label in name "${text}"`);
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
+    if (l.length === 0) throw new TextError(`empty label in name "${text}"`);
+    if (l.length >= SLICE_MIN) labels[i] = detached(l);
+  }
   return labels;
 }
 
