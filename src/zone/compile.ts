@@ -13,7 +13,8 @@ export interface CompiledOrder {
  * nodes in canonical order, links parents, marks the apex, delegations, DNAMEs and wildcards,
  * points occluded nodes at the cut above them, hangs RRSIGs on the sets they cover and
  * precomputes the additional-section targets (glue for NS, addresses for MX and SRV).
- * Returns the nodes in canonical order. Nothing here allocates per query later.
+ * Returns the nodes in canonical order and each node's rank in it (for `NodeTable.adopt`).
+ * Nothing here allocates per query later.
  */
 export function compile(origin: Name, byKey: NodeTable): CompiledOrder {
   const steps = compileSteps(origin, byKey);
