@@ -148,6 +148,14 @@ function cliPath(): string {
   return process.env.PORTCULLIS_BIN ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 }
 
+/** True, with the server recorded as skipped, when its `binary` is not installed. */
+function skipMissing<T extends { server: string; skipped?: string }>(server: string, binary: string | undefined, runs: T[]): boolean {
+  if (!binary || findBinary(binary)) return false;
+  runs.push({ server, skipped: `${binary} not installed` } as T);
+  log(`${server}: skipped (${binary} not installed)`);
+  return true;
+}
+
 async function benchAuth(o: BenchOptions, zone: string, qfile: string, pinned: boolean, notes: string[]): Promise<ServerRun[]> {
   const runs: ServerRun[] = [];
   // Servers stay up until the latency rounds are done (each idle while another is measured).
@@ -156,11 +164,7 @@ async function benchAuth(o: BenchOptions, zone: string, qfile: string, pinned: b
   try {
     for (const a of AUTH) {
       if (o.servers && !o.servers.has(a.name)) continue;
-      if (a.binary && !findBinary(a.binary)) {
-        runs.push({ server: a.name, skipped: `${a.binary} not installed` });
-        log(`${a.name}: skipped (${a.binary} not installed)`);
-        continue;
-      }
+      if (skipMissing(a.name, a.binary, runs)) continue;
       let s: Running | undefined;
       try {
         const nodeArgs = o.cpuProf && a.name === 'portcullis' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
@@ -205,10 +209,7 @@ async function benchResolvers(o: BenchOptions, zone: string, qfile: string, pinn
     upstream = await startAuth('nsd', { origin: GEN_ORIGIN, file: zone, ...UPSTREAM, cpu: pinned ? LOAD_CPU : undefined, requireNoError: true });
     for (const r of RESOLVERS) {
       if (o.servers && !o.servers.has(r.name)) continue;
-      if (r.binary && !findBinary(r.binary)) {
-        runs.push({ server: r.name, skipped: `${r.binary} not installed` });
-        continue;
-      }
+      if (skipMissing(r.name, r.binary, runs)) continue;
       let s: Running | undefined;
       try {
         s = await startResolver(r.name, { origin: GEN_ORIGIN, address: r.address, port: r.port, cpu: pinned ? SERVER_CPU : undefined, upstream: UPSTREAM }, { cli: cliPath() });
@@ -247,10 +248,7 @@ async function benchLoad(o: BenchOptions, dir: string, pinned: boolean, notes: s
   for (const a of AUTH) {
     if (a.name === 'pdns') continue; // the bind backend is not the loader operators compare
     if (o.servers && !o.servers.has(a.name)) continue;
-    if (a.binary && !findBinary(a.binary)) {
-      runs.push({ server: a.name, skipped: `${a.binary} not installed` });
-      continue;
-    }
+    if (skipMissing(a.name, a.binary, runs)) continue;
     let s: Running | undefined;
     try {
       s = await startAuth(a.name, { origin: GEN_ORIGIN, file, address: a.address, port: LOAD_PORT, cpu: pinned ? SERVER_CPU : undefined, readyTimeoutMs: 600_000, requireNoError: true }, { cli: cliPath() });
