@@ -156,6 +156,32 @@ function skipMissing<T extends { server: string; skipped?: string }>(server: str
   return true;
 }
 
+/**
+ * Starts a server with `start` (which stops it itself if it fails after starting), measures it
+ * and keeps it in `up` for the latency rounds; a failure is recorded in `runs` as skipped and
+ * the server stopped.
+ */
+async function measureKeptUp(
+  name: string, start: () => Promise<Running>, qfile: string, o: BenchOptions, pinned: boolean,
+  runs: ServerRun[], up: Array<{ s: Running; run: ServerRun }>,
+): Promise<ServerRun | undefined> {
+  let s: Running | undefined;
+  try {
+    s = await start();
+    const r = await measure(s, qfile, o, pinned);
+    runs.push(r);
+    up.push({ s, run: r });
+    s = undefined;
+    return r;
+  } catch (e) {
+    runs.push({ server: name, skipped: firstLine(e) });
+    log(`${name}: failed: ${e instanceof Error ? e.message : e}`);
+    return undefined;
+  } finally {
+    await s?.stop();
+  }
+}
+
 async function benchAuth(o: BenchOptions, zone: string, qfile: string, pinned: boolean, notes: string[]): Promise<ServerRun[]> {
   const runs: ServerRun[] = [];
   // Servers stay up until the latency rounds are done (each idle while another is measured).
@@ -165,23 +191,14 @@ async function benchAuth(o: BenchOptions, zone: string, qfile: string, pinned: b
     for (const a of AUTH) {
       if (o.servers && !o.servers.has(a.name)) continue;
       if (skipMissing(a.name, a.binary, runs)) continue;
-      let s: Running | undefined;
-      try {
-        const nodeArgs = o.cpuProf && a.name === 'portcullis' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+      const nodeArgs = o.cpuProf && a.name === 'portcullis' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+      const r = await measureKeptUp(a.name, async () => {
         if (nodeArgs.length) rmSync(profDir, { recursive: true, force: true });
-        s = await startAuth(a.name, { origin: GEN_ORIGIN, file: zone, address: a.address, port: a.port, cpu: pinned ? SERVER_CPU : undefined, requireNoError: true }, { cli: cliPath(), nodeArgs });
+        const s = await startAuth(a.name, { origin: GEN_ORIGIN, file: zone, address: a.address, port: a.port, cpu: pinned ? SERVER_CPU : undefined, requireNoError: true }, { cli: cliPath(), nodeArgs });
         log(`${a.name}: up on ${a.address}:${a.port} (pid ${s.pid}); measuring`);
-        const r = await measure(s, qfile, o, pinned);
-        runs.push(r);
-        up.push({ s, run: r });
-        s = undefined;
-        log(`${a.name}: ${Math.round(r.qps ?? 0)} qps (${Math.round((r.cpu ?? 0) * 100)}% CPU, ${Math.round(r.perCpuSecond ?? 0)} per CPU-s), TCP ${Math.round(r.tcpQps ?? 0)} qps`);
-      } catch (e) {
-        runs.push({ server: a.name, skipped: firstLine(e) });
-        log(`${a.name}: failed: ${e instanceof Error ? e.message : e}`);
-      } finally {
-        await s?.stop();
-      }
+        return s;
+      }, qfile, o, pinned, runs, up);
+      if (r) log(`${a.name}: ${Math.round(r.qps ?? 0)} qps (${Math.round((r.cpu ?? 0) * 100)}% CPU, ${Math.round(r.perCpuSecond ?? 0)} per CPU-s), TCP ${Math.round(r.tcpQps ?? 0)} qps`);
     }
     if (up.length) await measureLatency(up, qfile, o, pinned);
   } finally {
@@ -210,26 +227,22 @@ async function benchResolvers(o: BenchOptions, zone: string, qfile: string, pinn
     for (const r of RESOLVERS) {
       if (o.servers && !o.servers.has(r.name)) continue;
       if (skipMissing(r.name, r.binary, runs)) continue;
-      let s: Running | undefined;
-      try {
-        s = await startResolver(r.name, { origin: GEN_ORIGIN, address: r.address, port: r.port, cpu: pinned ? SERVER_CPU : undefined, upstream: UPSTREAM }, { cli: cliPath() });
-        // A resolver that cannot reach the upstream (or does not recurse yet) is not measured.
-        const rcode = await probe(r.address, r.port, `h0.${GEN_ORIGIN}`, 1, true, 2000);
-        if (rcode !== 0) throw new Error(`answers h0.${GEN_ORIGIN} A with rcode ${rcode}: recursion not available`);
-        log(`${r.name}: up on ${r.address}:${r.port}; warming the cache`);
-        // One pass over the query file at a modest rate fills the cache (positive and negative).
-        await runDnsperf({ server: r.address, port: r.port, file: qfile, seconds: 60, maxRuns: 1, rate: 30_000, clients: 4, outstanding: 200, cpu: pinned ? LOAD_CPU : undefined, timeout: 2 });
-        const m = await measure(s, qfile, o, pinned);
-        runs.push(m);
-        up.push({ s, run: m });
-        s = undefined;
-        log(`${r.name}: ${Math.round(m.qps ?? 0)} qps`);
-      } catch (e) {
-        runs.push({ server: r.name, skipped: firstLine(e) });
-        log(`${r.name}: failed: ${e instanceof Error ? e.message : e}`);
-      } finally {
-        await s?.stop();
-      }
+      const m = await measureKeptUp(r.name, async () => {
+        const s = await startResolver(r.name, { origin: GEN_ORIGIN, address: r.address, port: r.port, cpu: pinned ? SERVER_CPU : undefined, upstream: UPSTREAM }, { cli: cliPath() });
+        try {
+          // A resolver that cannot reach the upstream (or does not recurse yet) is not measured.
+          const rcode = await probe(r.address, r.port, `h0.${GEN_ORIGIN}`, 1, true, 2000);
+          if (rcode !== 0) throw new Error(`answers h0.${GEN_ORIGIN} A with rcode ${rcode}: recursion not available`);
+          log(`${r.name}: up on ${r.address}:${r.port}; warming the cache`);
+          // One pass over the query file at a modest rate fills the cache (positive and negative).
+          await runDnsperf({ server: r.address, port: r.port, file: qfile, seconds: 60, maxRuns: 1, rate: 30_000, clients: 4, outstanding: 200, cpu: pinned ? LOAD_CPU : undefined, timeout: 2 });
+        } catch (e) {
+          await s.stop();
+          throw e;
+        }
+        return s;
+      }, qfile, o, pinned, runs, up);
+      if (m) log(`${r.name}: ${Math.round(m.qps ?? 0)} qps`);
     }
     if (up.length) await measureLatency(up, qfile, o, pinned);
   } finally {

@@ -1,4 +1,4 @@
-import { encodeRdata, isMetaType, Name, RRType, typeToString, recordToText, type ResourceRecord, type SoaData } from '../wire/index.js';
+import { encodeRdata, formatIPv4Number, ipv4Number, isMetaType, Name, RRType, typeToString, recordToText, type ResourceRecord, type SoaData } from '../wire/index.js';
 import { compile, compileAsync } from './compile.js';
 
 /**
@@ -183,7 +183,7 @@ function packRdata(type: number, data: unknown): string | number | undefined {
   if (type === RRType.A || type === RRType.AAAA) {
     const a = (data as { address?: unknown }).address;
     if (typeof a !== 'string' || !onlyKey(data, 'address')) return undefined;
-    return type === RRType.A ? ipv4Number(a) : a;
+    return type === RRType.A ? ipv4Number(a, true) : a;
   }
   if (type !== RRType.TXT && type !== RRType.SPF) return undefined;
   const strings = (data as { strings?: unknown }).strings;
@@ -204,34 +204,9 @@ function onlyKey(o: object, key: string): boolean {
   return true;
 }
 
-/**
- * The canonical IPv4 text `a` (four parts of 0-255 without leading zeros, as `canonicalIPv4`
- * gives) as a signed 32-bit integer; undefined for any other text, which then stays unpacked.
- */
-function ipv4Number(a: string): number | undefined {
-  let v = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i <= a.length; i++) {
-    const c = i < a.length ? a.charCodeAt(i) : 0x2e;
-    if (c === 0x2e) {
-      if (digits === 0 || part > 255) return undefined;
-      v = (v << 8) | part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 0x30 && c <= 0x39 && digits < 3 && !(digits === 1 && part === 0)) {
-      part = part * 10 + (c - 0x30);
-      digits++;
-    } else return undefined;
-  }
-  return dots === 4 ? v : undefined;
-}
-
 /** packRdata's inverse: a new data object equal to the one packed. */
 function unpackRdata(type: number, packed: string | number): unknown {
-  if (typeof packed === 'number') return { address: `${packed >>> 24}.${(packed >>> 16) & 255}.${(packed >>> 8) & 255}.${packed & 255}` };
+  if (typeof packed === 'number') return { address: formatIPv4Number(packed) };
   if (type === RRType.AAAA) return { address: packed };
   const strings: Uint8Array[] = [];
   for (let i = 0; i < packed.length; ) {

@@ -21,32 +21,42 @@ export function parseIPv4(text: string): Uint8Array | undefined {
  * characters or more would keep the whole text it was cut from alive).
  */
 export function canonicalIPv4(text: string): string | undefined {
-  let parts = 0;
+  const canonical = ipv4Number(text, true);
+  if (canonical !== undefined && text.length < 13) return text;
+  const v = canonical ?? ipv4Number(text);
+  return v === undefined ? undefined : formatIPv4Number(v);
+}
+
+/**
+ * An IPv4 text checked as parseIPv4 checks it, as a signed 32-bit integer (what V8 keeps without
+ * a heap object), or undefined; with `canonicalOnly`, also undefined when a part has a leading
+ * zero (the text is then not what formatIPv4 would give).
+ */
+export function ipv4Number(text: string, canonicalOnly = false): number | undefined {
+  let v = 0;
+  let part = 0;
   let digits = 0;
-  let value = 0;
-  let canonical = true;
-  let a = 0, b = 0, c = 0, d = 0;
+  let dots = 0;
   for (let i = 0; i <= text.length; i++) {
-    const ch = i < text.length ? text.charCodeAt(i) : 0x2e;
-    if (ch === 0x2e) {
-      if (digits === 0 || value > 255 || parts === 4) return undefined;
-      if (parts === 0) a = value;
-      else if (parts === 1) b = value;
-      else if (parts === 2) c = value;
-      else d = value;
-      parts++;
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || part > 255 || dots === 4) return undefined;
+      v = (v << 8) | part;
+      part = 0;
       digits = 0;
-      value = 0;
-    } else if (ch >= 0x30 && ch <= 0x39) {
-      if (digits === 3) return undefined;
-      if (digits === 1 && value === 0) canonical = false; // a leading zero
-      value = value * 10 + (ch - 0x30);
+      dots++;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
+      if (canonicalOnly && digits === 1 && part === 0) return undefined;
+      part = part * 10 + (c - 0x30);
       digits++;
     } else return undefined;
   }
-  if (parts !== 4) return undefined;
-  if (canonical && text.length < 13) return text;
-  return `${a}.${b}.${c}.${d}`;
+  return dots === 4 ? v : undefined;
+}
+
+/** The dotted text of an address held as ipv4Number gives it. */
+export function formatIPv4Number(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 }
 
 export function formatIPv4(b: Uint8Array, at = 0): string {
