@@ -1,5 +1,5 @@
 import { Name, RRType, type ResourceRecord } from '../wire/index.js';
-import { NodeFlag, type NodeTable, type RRset, type ZoneNode } from './zone.js';
+import { NodeFlag, sharePackedTarget, type NodeTable, type RRset, type ZoneNode } from './zone.js';
 
 /** What the compile gives: the nodes in canonical order, and where each one went. */
 export interface CompiledOrder {
@@ -90,7 +90,7 @@ function* compileSteps(origin: Name, byKey: NodeTable): Generator<void, Compiled
         for (const rr of set.records) {
           const target = targetName(rr);
           const to = target && byKey.get(target);
-          if (to) shareTarget(rr, target, to.name);
+          if (to) shareTarget(set, rr, target, to.name);
         }
       }
     }
@@ -166,7 +166,7 @@ function targetsOf(set: RRset, byKey: NodeTable, glue: boolean): RRset[] | undef
     if (!target) continue;
     const node = byKey.get(target);
     if (!node) continue;
-    shareTarget(rr, target, node.name);
+    shareTarget(set, rr, target, node.name);
     if (!glue && !node.isAuthoritative) continue;
     for (const type of [RRType.A, RRType.AAAA]) {
       const addr = node.getRRset(type);
@@ -227,10 +227,12 @@ export function targetName(rr: ResourceRecord): Name | undefined {
  * Points a record's target at the node's Name when both are spelled alike (case included), so
  * the zone holds one Name for both: a CNAME's target parsed from RDATA is otherwise a second
  * object for a name the tree already has. Only the identity of an equal, immutable Name
- * changes; opaque or frozen data is left alone.
+ * changes; opaque or frozen data is left alone. A packed set (whose record is built on each
+ * read) holds the Name itself.
  */
-function shareTarget(rr: ResourceRecord, target: Name, name: Name): void {
+function shareTarget(set: RRset, rr: ResourceRecord, target: Name, name: Name): void {
   if (target === name || !sameSpelling(target, name)) return;
+  if (sharePackedTarget(set, name)) return;
   const d = rr.data as { target?: Name; exchange?: Name };
   if (d instanceof Uint8Array || Object.isFrozen(d)) return;
   if (d.target === target) d.target = name;

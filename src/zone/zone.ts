@@ -54,32 +54,39 @@ const NO_EXTRA: RRsetExtra = Object.freeze({ additional: undefined, sigs: undefi
 /**
  * `additional` and `sigs` of a tree RRset in one field, which most sets share: NO_EXTRA (neither
  * set), the `additional` array itself (no sigs: a delegation's glue, an MX's addresses), or an
- * RRsetExtra holding both.
+ * RRsetExtra holding both. The functions below read and write it; RRsetLinks and PackedNode hold it.
  */
+type RRsetLinkField = RRsetExtra | readonly RRset[];
+
+function linkedAdditional(x: RRsetLinkField): readonly RRset[] | undefined {
+  return Array.isArray(x) ? x : (x as RRsetExtra).additional;
+}
+
+function linkedSigs(x: RRsetLinkField): readonly ResourceRecord[] | undefined {
+  return Array.isArray(x) ? undefined : (x as RRsetExtra).sigs;
+}
+
+function links(additional: readonly RRset[] | undefined, sigs: readonly ResourceRecord[] | undefined): RRsetLinkField {
+  return sigs === undefined ? (additional ?? NO_EXTRA) : { additional, sigs };
+}
+
 abstract class RRsetLinks {
-  private extra: RRsetExtra | readonly RRset[] = NO_EXTRA;
+  private extra: RRsetLinkField = NO_EXTRA;
 
   get additional(): readonly RRset[] | undefined {
-    const x = this.extra;
-    return Array.isArray(x) ? x : (x as RRsetExtra).additional;
+    return linkedAdditional(this.extra);
   }
 
   set additional(v: readonly RRset[] | undefined) {
-    this.update(v, this.sigs);
+    this.extra = links(v, this.sigs);
   }
 
   get sigs(): readonly ResourceRecord[] | undefined {
-    const x = this.extra;
-    return Array.isArray(x) ? undefined : (x as RRsetExtra).sigs;
+    return linkedSigs(this.extra);
   }
 
   set sigs(v: readonly ResourceRecord[] | undefined) {
-    this.update(this.additional, v);
-  }
-
-  private update(additional: readonly RRset[] | undefined, sigs: readonly ResourceRecord[] | undefined): void {
-    if (sigs === undefined) this.extra = additional ?? NO_EXTRA;
-    else this.extra = { additional, sigs };
+    this.extra = links(this.additional, v);
   }
 }
 
@@ -137,21 +144,22 @@ class ZoneRRset extends RRsetLinks implements RRset {
 }
 
 /**
- * A one-record RRset of a type whose RDATA holds no names (A, AAAA, TXT, SPF: most sets of a
- * large zone), kept as one number or string instead of a record, its data object and what that
- * holds: at a million records, two to six heap objects less each for the young generation to
- * copy while the zone loads and for every full collection to mark. `records` builds the record
- * when asked (the answer path asks once per precompiled answer), so two calls give equal
- * records, not the same object; nothing keys such records by identity (DNSSEC proof dedup keys
- * NSEC, NSEC3 and RRSIG records, which are never packed).
+ * A one-record RRset of a type whose RDATA is one address, one TXT, one name or an MX (most sets
+ * of a large zone: A, AAAA, TXT, SPF, NS, CNAME, PTR, DNAME, MX), kept as one number, string or
+ * Name instead of a record, its data object and what that holds: at a million records, two to
+ * six heap objects less each for the young generation to copy while the zone loads and for
+ * every full collection to mark. `records` builds the record when asked (the answer path asks
+ * once per precompiled answer), so two calls give equal records, not the same object; nothing
+ * keys such records by identity (DNSSEC proof dedup keys NSEC, NSEC3 and RRSIG records, which
+ * are never packed).
  */
 class PackedRRset extends RRsetLinks implements RRset {
-  /** class × 65536 + type: one field less. */
+  /** See packedKind: type, class and an MX's preference in one number. */
   private readonly kind: number;
 
-  constructor(readonly name: Name, type: number, cls: number, readonly ttl: number, private readonly packed: string | number) {
+  constructor(readonly name: Name, type: number, cls: number, readonly ttl: number, private packed: Packed, extra: number) {
     super();
-    this.kind = cls * 0x10000 + type;
+    this.kind = packedKind(type, cls, extra);
   }
 
   get type(): number {
@@ -159,35 +167,58 @@ class PackedRRset extends RRsetLinks implements RRset {
   }
 
   get class(): number {
-    return Math.floor(this.kind / 0x10000);
+    return Math.floor(this.kind / 0x10000) % 0x10000;
   }
 
   get records(): readonly ResourceRecord[] {
-    return [{ name: this.name, type: this.type, class: this.class, ttl: this.ttl, data: unpackRdata(this.type, this.packed) }];
+    return [{ name: this.name, type: this.type, class: this.class, ttl: this.ttl, data: unpackRdata(this.kind, this.packed) }];
+  }
+
+  /** Holds `name`, spelled exactly as the packed target, in its place (see `sharePackedTarget`). */
+  shareTarget(name: Name): void {
+    if (this.packed instanceof Name) this.packed = name;
   }
 }
 
-/** True for a set held as PackedRRset (one record, its RDATA as a number or a string). */
+/** What a packed set holds: an IPv4 address as a number, AAAA or TXT as a string, or a name. */
+type Packed = string | number | Name;
+
+/** type, class and `extra` (an MX's preference, else 0) in one number below 2^48. */
+function packedKind(type: number, cls: number, extra: number): number {
+  return (extra * 0x10000 + cls) * 0x10000 + type;
+}
+
+/** True for a set held packed (one record, its RDATA as a number or a string). */
 export function isPackedRRset(set: RRset): boolean {
-  return set instanceof PackedRRset;
+  return set instanceof PackedRRset || set instanceof PackedNode;
 }
 
 /**
- * A record's data as PackedRRset holds it: an IPv4 address as a 32-bit integer (a small integer
+ * A record's data as a packed set holds it: an IPv4 address as a 32-bit integer (a small integer
  * to V8, so no heap object at all), an IPv6 address's text as it is, a TXT's character-strings
- * as their wire form, one char per octet. Undefined for other types and for data not in the
- * decoded form (opaque bytes, shapes built by hand, an IPv4 text that is not canonical).
+ * as their wire form, one char per octet, the Name of an NS, CNAME, PTR, DNAME or MX (the MX's
+ * preference goes into the set's kind, see packExtra). Undefined for other types and for data
+ * not in the decoded form (opaque bytes, shapes built by hand, an IPv4 text that is not canonical).
  */
-function packRdata(type: number, data: unknown): string | number | undefined {
+function packRdata(type: number, data: unknown): Packed | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
   if (type === RRType.A || type === RRType.AAAA) {
     const a = (data as { address?: unknown }).address;
-    if (typeof a !== 'string' || !onlyKey(data, 'address')) return undefined;
+    if (typeof a !== 'string' || !onlyKeys(data, 'address')) return undefined;
     return type === RRType.A ? ipv4Number(a, true) : a;
+  }
+  if (type === RRType.NS || type === RRType.CNAME || type === RRType.PTR || type === RRType.DNAME) {
+    const t = (data as { target?: unknown }).target;
+    return t instanceof Name && onlyKeys(data, 'target') ? t : undefined;
+  }
+  if (type === RRType.MX) {
+    const { preference, exchange } = data as { preference?: unknown; exchange?: unknown };
+    const fits = typeof preference === 'number' && Number.isInteger(preference) && preference >= 0 && preference <= 0xffff;
+    return fits && exchange instanceof Name && onlyKeys(data, 'preference', 'exchange') ? exchange : undefined;
   }
   if (type !== RRType.TXT && type !== RRType.SPF) return undefined;
   const strings = (data as { strings?: unknown }).strings;
-  if (!Array.isArray(strings) || !onlyKey(data, 'strings')) return undefined;
+  if (!Array.isArray(strings) || !onlyKeys(data, 'strings')) return undefined;
   // One flat string from one array of codes (concatenating would leave a tree of strings).
   const codes: number[] = [];
   for (const s of strings) {
@@ -198,15 +229,22 @@ function packRdata(type: number, data: unknown): string | number | undefined {
   return String.fromCharCode.apply(null, codes);
 }
 
-/** `o` has no own enumerable property but `key` (checked without an array of its keys). */
-function onlyKey(o: object, key: string): boolean {
-  for (const k in o) if (k !== key) return false;
+/** The number packed beside the data of a record packRdata packs: an MX's preference, else 0. */
+function packExtra(type: number, data: unknown): number {
+  return type === RRType.MX ? (data as { preference: number }).preference : 0;
+}
+
+/** `o` has no own enumerable property but `key` and `other` (checked without an array of its keys). */
+function onlyKeys(o: object, key: string, other?: string): boolean {
+  for (const k in o) if (k !== key && k !== other) return false;
   return true;
 }
 
 /** packRdata's inverse: a new data object equal to the one packed. */
-function unpackRdata(type: number, packed: string | number): unknown {
+function unpackRdata(kind: number, packed: Packed): unknown {
   if (typeof packed === 'number') return { address: formatIPv4Number(packed) };
+  const type = kind % 0x10000;
+  if (packed instanceof Name) return type === RRType.MX ? { preference: Math.floor(kind / 0x100000000), exchange: packed } : { target: packed };
   if (type === RRType.AAAA) return { address: packed };
   const strings: Uint8Array[] = [];
   for (let i = 0; i < packed.length; ) {
@@ -218,6 +256,18 @@ function unpackRdata(type: number, packed: string | number): unknown {
   }
   return { strings };
 }
+
+/**
+ * Lets a packed set of one name (NS, CNAME, PTR, DNAME, MX) hold `name` instead of its equal
+ * target (compile shares the node's Name); false for any other set, whose record's data the
+ * caller changes instead.
+ */
+export function sharePackedTarget(set: RRset, name: Name): boolean {
+  if (!(set instanceof PackedRRset || set instanceof PackedNode)) return false;
+  set.shareTarget(name);
+  return true;
+}
+
 
 /** The rarely set links of a node, in one object shared by the nodes that have none. */
 interface NodeExtra {
@@ -351,6 +401,58 @@ export class ZoneNode {
     if (!Array.isArray(sets)) return sets.type === type ? sets : undefined;
     for (let i = 0; i < sets.length; i++) if (sets[i]!.type === type) return sets[i];
     return undefined;
+  }
+}
+
+/**
+ * A node whose first RRset is a packed one-record set (see PackedRRset) held in the node itself:
+ * the node is that RRset too (`rrsetAt(0) === node` until the builder replaces it). Most names
+ * of a large zone own exactly one A, AAAA or TXT record, and this spares each of them one heap
+ * object (64 bytes) for 32 bytes more on the node. When a second record of the set arrives the
+ * builder puts an ordinary set in its place and the node's own set fields are left unused.
+ */
+class PackedNode extends ZoneNode implements RRset {
+  /** See packedKind. */
+  private readonly kind: number;
+  private setLinks: RRsetLinkField = NO_EXTRA;
+
+  constructor(name: Name, type: number, cls: number, readonly ttl: number, private packed: Packed, extra: number) {
+    super(name);
+    this.kind = packedKind(type, cls, extra);
+    this.addRRset(this);
+  }
+
+  get type(): number {
+    return this.kind % 0x10000;
+  }
+
+  get class(): number {
+    return Math.floor(this.kind / 0x10000) % 0x10000;
+  }
+
+  get records(): readonly ResourceRecord[] {
+    return [{ name: this.name, type: this.type, class: this.class, ttl: this.ttl, data: unpackRdata(this.kind, this.packed) }];
+  }
+
+  /** As PackedRRset.shareTarget. */
+  shareTarget(name: Name): void {
+    if (this.packed instanceof Name) this.packed = name;
+  }
+
+  get additional(): readonly RRset[] | undefined {
+    return linkedAdditional(this.setLinks);
+  }
+
+  set additional(v: readonly RRset[] | undefined) {
+    this.setLinks = links(v, this.sigs);
+  }
+
+  get sigs(): readonly ResourceRecord[] | undefined {
+    return linkedSigs(this.setLinks);
+  }
+
+  set sigs(v: readonly ResourceRecord[] | undefined) {
+    this.setLinks = links(this.additional, v);
   }
 }
 
@@ -718,10 +820,11 @@ export interface ZoneBuilderOptions {
   /** About how many names the zone will have (its node table is sized for them at once). */
   readonly expectedNames?: number;
   /**
-   * Keep one-record A, AAAA, TXT and SPF sets packed (PackedRRset): far fewer objects for a large
-   * zone, but such a set's record is built anew on each read, so a caller that finds records'
-   * positions by identity (RecordPositions, `recordPosition`) must leave this off. A loader
-   * that keeps no records of its own (`loadZoneFile`) turns it on.
+   * Keep one-record A, AAAA, TXT, SPF, NS, CNAME, PTR, DNAME and MX sets packed (PackedRRset,
+   * PackedNode): far fewer objects for a large zone, but such a set's record is built anew on
+   * each read, so a caller that finds records' positions by identity (RecordPositions,
+   * `recordPosition`) must leave this off. A loader that keeps no records of its own
+   * (`loadZoneFile`) turns it on.
    */
   readonly pack?: boolean;
 }
@@ -774,9 +877,15 @@ export class ZoneBuilder {
     // Consecutive records usually share their owner Name object (the parser reuses it).
     let node = this.lastNode;
     if (rr.name !== this.lastName || !node) {
-      node = nodeFor(byKey, rr.name, this.originDepth, this.parents);
+      const before = byKey.size;
+      node = nodeFor(byKey, rr.name, this.originDepth, this.parents, this.options.pack ? rr : undefined);
       this.lastName = rr.name;
       this.lastNode = node;
+      // A new PackedNode already holds this record (nodeFor adds the owner's node first).
+      if (node instanceof PackedNode && byKey.nodeList()[before] === node) {
+        this.added++;
+        return true;
+      }
     }
     if (!this.addRecord(node, rr)) return false;
     this.added++;
@@ -820,7 +929,7 @@ export class ZoneBuilder {
     // Share one Name object per owner and one TTL per set: fewer objects and RFC 2181 §5.2.
     if (!set) {
       const packed = this.options.pack ? packRdata(rr.type, rr.data) : undefined;
-      if (packed !== undefined) set = new PackedRRset(node.name, rr.type, rr.class, rr.ttl, packed);
+      if (packed !== undefined) set = new PackedRRset(node.name, rr.type, rr.class, rr.ttl, packed, packExtra(rr.type, rr.data));
       else set = new ZoneRRset(rr.name === node.name ? rr : { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, data: rr.data });
       node.addRRset(set);
       return true;
@@ -828,7 +937,7 @@ export class ZoneBuilder {
     let b = this.builders.get(set);
     if (!b) {
       const records = set.records.slice();
-      if (set instanceof PackedRRset) {
+      if (set instanceof PackedRRset || set instanceof PackedNode) {
         // A second record: the set becomes an ordinary one, in the packed one's place.
         const full = new ZoneRRset(records);
         node.replaceRRset(set, full);
@@ -877,15 +986,17 @@ interface ParentCache {
  * The node of `name`, created with any missing ancestors (empty non-terminals) on the way and
  * linked to its parent. A parent is found by its Name object first (`parents`: most owners
  * share their parent object with the previous one), else by a table lookup, so walking up
- * allocates nothing until an ancestor is actually missing.
+ * allocates nothing until an ancestor is actually missing. A node created for `first`, a record
+ * whose RDATA packs, is a PackedNode holding that record (the caller then has nothing to add).
  */
-function nodeFor(byKey: NodeTable, name: Name, originDepth: number, parents: ParentCache): ZoneNode {
+function nodeFor(byKey: NodeTable, name: Name, originDepth: number, parents: ParentCache, first?: ResourceRecord): ZoneNode {
   const h = byKey.hash(name);
   const found = byKey.getHashed(name, h);
   if (found) return found;
-  const node = new ZoneNode(name);
+  const packed = first === undefined ? undefined : packRdata(first.type, first.data);
+  const node = packed === undefined ? new ZoneNode(name) : new PackedNode(name, first!.type, first!.class, first!.ttl, packed, packExtra(first!.type, first!.data));
   byKey.set(node, h);
-  let child = node;
+  let child: ZoneNode = node;
   while (child.name.labelCount > originDepth) {
     const up = child.name.parent();
     if (up === parents.name && parents.node) {

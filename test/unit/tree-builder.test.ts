@@ -97,6 +97,17 @@ hi2 A 203.0.113.128
 zero A 0.0.0.0
 odd A 010.0.0.1
 *.w2 A 192.0.2.14
+mx0 MX 0 Mail
+mx1 MX 65535 host.other.test.
+mxin MX 5 v6
+mx2 MX 1 mail
+mx2 MX 2 v6
+ptr PTR www
+cn2 CNAME hi
+cn3 CNAME nowhere.other.test.
+dn2 DNAME Example.net.
+sub NS ns.sub
+ns.sub A 192.0.2.15
 `, { origin: ORIGIN });
   const now = 1_700_000_000;
   const key = generateZoneKey(ORIGIN, 13, true, now - 86400);
@@ -123,9 +134,9 @@ odd A 010.0.0.1
         assert.deepEqual(text(set.sigs ?? []), text(ref.getRRset(set.type)!.sigs ?? []));
       }
     }
-    const names = [...reference.nodes.map((n) => n.name), Name.parse('nope.example.test.'), Name.parse('x.w2.example.test.'), Name.parse('q.wild.example.test.')];
+    const names = [...reference.nodes.map((n) => n.name), Name.parse('nope.example.test.'), Name.parse('x.w2.example.test.'), Name.parse('q.wild.example.test.'), Name.parse('a.dn2.example.test.'), Name.parse('x.sub.example.test.')];
     for (const name of names) {
-      for (const type of [RRType.A, RRType.AAAA, RRType.TXT, RRType.SPF, RRType.MX, RRType.NS, RRType.ANY]) {
+      for (const type of [RRType.A, RRType.AAAA, RRType.TXT, RRType.SPF, RRType.MX, RRType.NS, RRType.CNAME, RRType.PTR, RRType.DNAME, RRType.ANY]) {
         for (const dnssec of [false, true]) {
           const a = lookup(packed, name, type, { do: dnssec });
           const b = lookup(reference, name, type, { do: dnssec });
@@ -135,10 +146,38 @@ odd A 010.0.0.1
       }
     }
   }
-  // Sets of one A, AAAA, TXT or SPF record are packed; the two-record sets are not.
-  assert.ok(packedSets >= 20, `${packedSets} packed sets`);
+  // Sets of one record of a packed type are packed; the two-record sets are not.
+  assert.ok(packedSets >= 40, `${packedSets} packed sets`);
   assert.ok(compared > 300, `${compared} lookups compared`);
   t.diagnostic(`${packedSets} packed sets, ${compared} lookups compared`);
+});
+
+test('packed name targets hold the Name of the in-zone owner spelled alike, as records do', () => {
+  const origin = Name.parse('t.test.');
+  const at = (...labels: string[]): Name => Name.fromLabels([...labels, 't', 'test']); // a new object each time
+  const rr = (name: Name, type: number, data: unknown): ResourceRecord => ({ name, type, class: RRClass.IN, ttl: 60, data });
+  for (const pack of [true, false]) {
+    const b = new ZoneBuilder(origin, { pack });
+    b.add(rr(origin, RRType.SOA, { mname: origin, rname: origin, serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 1 }));
+    b.add(rr(at('www'), RRType.A, { address: '192.0.2.1' }));
+    b.add(rr(at('ns', 'sub'), RRType.A, { address: '192.0.2.2' }));
+    b.add(rr(at('alias'), RRType.CNAME, { target: at('www') }));
+    b.add(rr(at('mx'), RRType.MX, { preference: 7, exchange: at('www') }));
+    b.add(rr(at('sub'), RRType.NS, { target: at('ns', 'sub') }));
+    b.add(rr(at('other'), RRType.CNAME, { target: at('WWW') })); // spelled otherwise: not shared
+    const zone = b.finish();
+    const target = (owner: Name, type: number): Name => {
+      const d = zone.getNode(owner)!.getRRset(type)!.records[0]!.data as { target?: Name; exchange?: Name };
+      return (d.target ?? d.exchange)!;
+    };
+    const www = zone.getNode(at('www'))!.name;
+    assert.equal(target(at('alias'), RRType.CNAME), www, `pack ${pack}: CNAME`);
+    assert.equal(target(at('mx'), RRType.MX), www, `pack ${pack}: MX`);
+    assert.equal(target(at('sub'), RRType.NS), zone.getNode(at('ns', 'sub'))!.name, `pack ${pack}: NS`);
+    assert.notEqual(target(at('other'), RRType.CNAME), www, `pack ${pack}: other spelling`);
+    assert.equal((zone.getNode(at('mx'))!.getRRset(RRType.MX)!.records[0]!.data as { preference: number }).preference, 7);
+    assert.equal(isPackedRRset(zone.getNode(at('mx'))!.getRRset(RRType.MX)!), pack);
+  }
 });
 
 test('packed A: exactly the canonical addresses are packed, and every address reads back as given', (t) => {
