@@ -112,10 +112,15 @@ function pad(b: Buffer, size: number): Buffer {
 export function generateSigningKey(alg: number, rsaBits = 2048): SigningKey {
   const info = algorithms[alg];
   if (!info) throw new RangeError(`unsupported algorithm ${alg}`);
-  let privateKey: KeyObject;
-  if (info.kind === 'rsa') privateKey = generateKeyPairSync('rsa', { modulusLength: rsaBits, publicExponent: 65537 }).privateKey;
-  else if (info.kind === 'ec') privateKey = generateKeyPairSync('ec', { namedCurve: info.curve === 'P-256' ? 'prime256v1' : 'secp384r1' }).privateKey;
-  else privateKey = info.curve === 'Ed25519' ? generateKeyPairSync('ed25519').privateKey : generateKeyPairSync('ed448').privateKey;
+  let generated: KeyObject;
+  if (info.kind === 'rsa') generated = generateKeyPairSync('rsa', { modulusLength: rsaBits, publicExponent: 65537 }).privateKey;
+  else if (info.kind === 'ec') generated = generateKeyPairSync('ec', { namedCurve: info.curve === 'P-256' ? 'prime256v1' : 'secp384r1' }).privateKey;
+  else generated = info.curve === 'Ed25519' ? generateKeyPairSync('ed25519').privateKey : generateKeyPairSync('ed448').privateKey;
+  // Node 20 can deadlock when a garbage collection inside a JWK export of a freshly generated
+  // key (which allocates while holding the key's lock) destroys the finished generation job,
+  // whose destructor takes the same lock (seen as a hung process: ExportJWKRsaKey under
+  // ~KeyGenJob). A copy imported from DER shares nothing with the job.
+  const privateKey = createPrivateKey({ key: generated.export({ type: 'pkcs8', format: 'der' }), format: 'der', type: 'pkcs8' });
   return { algorithm: alg, privateKey, publicKey: publicKeyField(alg, privateKey) };
 }
 
