@@ -144,107 +144,125 @@ class ZoneRRset extends RRsetLinks implements RRset {
 }
 
 /**
- * A one-record RRset of a type whose RDATA is one address, one TXT, one name or an MX (most sets
- * of a large zone: A, AAAA, TXT, SPF, NS, CNAME, PTR, DNAME, MX), kept as one number, string or
- * Name instead of a record, its data object and what that holds: at a million records, two to
- * six heap objects less each for the young generation to copy while the zone loads and for
- * every full collection to mark. `records` builds the record when asked (the answer path asks
- * once per precompiled answer), so two calls give equal records, not the same object; nothing
- * keys such records by identity (DNSSEC proof dedup keys NSEC, NSEC3 and RRSIG records, which
- * are never packed).
+ * A one-record RRset (most sets of a large zone) kept as one object: owner, type and class, TTL
+ * and the RDATA in the form packRdata gives (an address as a number or a string, a TXT as a
+ * string, a name target as its Name, any other data object as it is), instead of a set, a record
+ * and, for the first kinds, a data object and what that holds: at a million records, two to six
+ * heap objects less each for the young generation to copy while the zone loads and for every
+ * full collection to mark. `records` builds the record when asked (the answer path asks once per
+ * precompiled answer), so two calls give equal records, not the same object; nothing keys such
+ * records by identity (DNSSEC proof dedup keys NSEC, NSEC3 and RRSIG records, which are never
+ * packed).
  */
 class PackedRRset extends RRsetLinks implements RRset {
-  /** See packedKind: type, class and an MX's preference in one number. */
+  /** See packedKind. */
   private readonly kind: number;
 
-  constructor(readonly name: Name, type: number, cls: number, readonly ttl: number, private packed: Packed, extra: number) {
+  constructor(readonly name: Name, type: number, cls: number, readonly ttl: number, private packed: Packed) {
     super();
-    this.kind = packedKind(type, cls, extra);
+    this.kind = packedKind(type, cls);
   }
 
   get type(): number {
-    return this.kind % 0x10000;
+    return this.kind & 0xffff;
   }
 
   get class(): number {
-    return Math.floor(this.kind / 0x10000) % 0x10000;
+    return this.kind >>> 16;
   }
 
   get records(): readonly ResourceRecord[] {
-    return [{ name: this.name, type: this.type, class: this.class, ttl: this.ttl, data: unpackRdata(this.kind, this.packed) }];
+    return [{ name: this.name, type: this.type, class: this.class, ttl: this.ttl, data: unpackRdata(this.kind & 0xffff, this.packed) }];
   }
 
-  /** Holds `name`, spelled exactly as the packed target, in its place (see `sharePackedTarget`). */
-  shareTarget(name: Name): void {
-    if (this.packed instanceof Name) this.packed = name;
+  /** See sharePackedTarget. */
+  shareTarget(name: Name): boolean {
+    if (!(this.packed instanceof Name)) return false;
+    this.packed = name;
+    return true;
+  }
+
+  /** The RDATA as held (see packedForm). */
+  get held(): Packed {
+    return this.packed;
   }
 }
 
-/** What a packed set holds: an IPv4 address as a number, AAAA or TXT as a string, or a name. */
-type Packed = string | number | Name;
+/**
+ * What a packed set holds: an IPv4 address as a number, an AAAA or TXT as a string, the Name of
+ * an NS, CNAME, PTR or DNAME, or the record's data object itself.
+ */
+type Packed = number | string | Name | object;
 
-/** type, class and `extra` (an MX's preference, else 0) in one number below 2^48. */
-function packedKind(type: number, cls: number, extra: number): number {
-  return (extra * 0x10000 + cls) * 0x10000 + type;
+/**
+ * Class and type in one 32-bit integer (class in the high half): V8 keeps it in the object as a
+ * small integer. A larger number would be a heap number of its own in every set.
+ */
+function packedKind(type: number, cls: number): number {
+  return (cls << 16) | type;
 }
 
-/** True for a set held packed (one record, its RDATA as a number or a string). */
+/** True for a set held packed (one record, built anew on each read). */
 export function isPackedRRset(set: RRset): boolean {
   return set instanceof PackedRRset || set instanceof PackedNode;
 }
 
 /**
+ * How a packed set holds its RDATA (for tests and diagnostics): 'number' (an IPv4 address),
+ * 'string' (AAAA, TXT), 'name' (a target), 'object' (the data as it came); undefined when the
+ * set is not packed.
+ */
+export function packedForm(set: RRset): 'number' | 'string' | 'name' | 'object' | undefined {
+  if (!(set instanceof PackedRRset || set instanceof PackedNode)) return undefined;
+  const p = set.held;
+  return typeof p === 'number' ? 'number' : typeof p === 'string' ? 'string' : p instanceof Name ? 'name' : 'object';
+}
+
+/** Types whose records are never packed: DNSSEC proof dedup and the signer key them by identity. */
+const NEVER_PACKED = new Set<number>([RRType.RRSIG, RRType.NSEC, RRType.NSEC3]);
+
+/**
  * A record's data as a packed set holds it: an IPv4 address as a 32-bit integer (a small integer
  * to V8, so no heap object at all), an IPv6 address's text as it is, a TXT's character-strings
- * as their wire form, one char per octet, the Name of an NS, CNAME, PTR, DNAME or MX (the MX's
- * preference goes into the set's kind, see packExtra). Undefined for other types and for data
- * not in the decoded form (opaque bytes, shapes built by hand, an IPv4 text that is not canonical).
+ * as their wire form, one char per octet, the target Name of an NS, CNAME, PTR or DNAME; other
+ * data (other types, opaque bytes, an IPv4 text that is not canonical, shapes built by hand) as
+ * the object it is. Undefined for the types that are never packed.
  */
 function packRdata(type: number, data: unknown): Packed | undefined {
-  if (typeof data !== 'object' || data === null) return undefined;
+  if (typeof data !== 'object' || data === null || NEVER_PACKED.has(type)) return undefined;
   if (type === RRType.A || type === RRType.AAAA) {
     const a = (data as { address?: unknown }).address;
-    if (typeof a !== 'string' || !onlyKeys(data, 'address')) return undefined;
-    return type === RRType.A ? ipv4Number(a, true) : a;
+    if (typeof a !== 'string' || !onlyKey(data, 'address')) return data;
+    return type === RRType.A ? (ipv4Number(a, true) ?? data) : a;
   }
   if (type === RRType.NS || type === RRType.CNAME || type === RRType.PTR || type === RRType.DNAME) {
     const t = (data as { target?: unknown }).target;
-    return t instanceof Name && onlyKeys(data, 'target') ? t : undefined;
+    return t instanceof Name && onlyKey(data, 'target') ? t : data;
   }
-  if (type === RRType.MX) {
-    const { preference, exchange } = data as { preference?: unknown; exchange?: unknown };
-    const fits = typeof preference === 'number' && Number.isInteger(preference) && preference >= 0 && preference <= 0xffff;
-    return fits && exchange instanceof Name && onlyKeys(data, 'preference', 'exchange') ? exchange : undefined;
-  }
-  if (type !== RRType.TXT && type !== RRType.SPF) return undefined;
+  if (type !== RRType.TXT && type !== RRType.SPF) return data;
   const strings = (data as { strings?: unknown }).strings;
-  if (!Array.isArray(strings) || !onlyKeys(data, 'strings')) return undefined;
+  if (!Array.isArray(strings) || !onlyKey(data, 'strings')) return data;
   // One flat string from one array of codes (concatenating would leave a tree of strings).
   const codes: number[] = [];
   for (const s of strings) {
-    if (!(s instanceof Uint8Array) || s.length > 255) return undefined;
+    if (!(s instanceof Uint8Array) || s.length > 255) return data;
     codes.push(s.length);
     for (let i = 0; i < s.length; i++) codes.push(s[i]!);
   }
   return String.fromCharCode.apply(null, codes);
 }
 
-/** The number packed beside the data of a record packRdata packs: an MX's preference, else 0. */
-function packExtra(type: number, data: unknown): number {
-  return type === RRType.MX ? (data as { preference: number }).preference : 0;
-}
-
-/** `o` has no own enumerable property but `key` and `other` (checked without an array of its keys). */
-function onlyKeys(o: object, key: string, other?: string): boolean {
-  for (const k in o) if (k !== key && k !== other) return false;
+/** `o` has no own enumerable property but `key` (checked without an array of its keys). */
+function onlyKey(o: object, key: string): boolean {
+  for (const k in o) if (k !== key) return false;
   return true;
 }
 
-/** packRdata's inverse: a new data object equal to the one packed. */
-function unpackRdata(kind: number, packed: Packed): unknown {
+/** packRdata's inverse: a new data object equal to the one packed, or the data object kept. */
+function unpackRdata(type: number, packed: Packed): unknown {
   if (typeof packed === 'number') return { address: formatIPv4Number(packed) };
-  const type = kind % 0x10000;
-  if (packed instanceof Name) return type === RRType.MX ? { preference: Math.floor(kind / 0x100000000), exchange: packed } : { target: packed };
+  if (packed instanceof Name) return { target: packed };
+  if (typeof packed !== 'string') return packed;
   if (type === RRType.AAAA) return { address: packed };
   const strings: Uint8Array[] = [];
   for (let i = 0; i < packed.length; ) {
@@ -258,16 +276,13 @@ function unpackRdata(kind: number, packed: Packed): unknown {
 }
 
 /**
- * Lets a packed set of one name (NS, CNAME, PTR, DNAME, MX) hold `name` instead of its equal
- * target (compile shares the node's Name); false for any other set, whose record's data the
- * caller changes instead.
+ * Lets a packed set that holds a target Name (NS, CNAME, PTR, DNAME) hold `name`, spelled
+ * exactly alike, instead (compile shares the node's Name). False for any other set, whose
+ * record's data object (kept, also when packed) the caller changes instead.
  */
 export function sharePackedTarget(set: RRset, name: Name): boolean {
-  if (!(set instanceof PackedRRset || set instanceof PackedNode)) return false;
-  set.shareTarget(name);
-  return true;
+  return (set instanceof PackedRRset || set instanceof PackedNode) && set.shareTarget(name);
 }
-
 
 /** The rarely set links of a node, in one object shared by the nodes that have none. */
 interface NodeExtra {
@@ -407,8 +422,8 @@ export class ZoneNode {
 /**
  * A node whose first RRset is a packed one-record set (see PackedRRset) held in the node itself:
  * the node is that RRset too (`rrsetAt(0) === node` until the builder replaces it). Most names
- * of a large zone own exactly one A, AAAA or TXT record, and this spares each of them one heap
- * object (64 bytes) for 32 bytes more on the node. When a second record of the set arrives the
+ * of a large zone own exactly one record, and this spares each of them one heap object (64
+ * bytes) for 32 bytes more on the node. When a second record of the set arrives the
  * builder puts an ordinary set in its place and the node's own set fields are left unused.
  */
 class PackedNode extends ZoneNode implements RRset {
@@ -416,27 +431,34 @@ class PackedNode extends ZoneNode implements RRset {
   private readonly kind: number;
   private setLinks: RRsetLinkField = NO_EXTRA;
 
-  constructor(name: Name, type: number, cls: number, readonly ttl: number, private packed: Packed, extra: number) {
+  constructor(name: Name, type: number, cls: number, readonly ttl: number, private packed: Packed) {
     super(name);
-    this.kind = packedKind(type, cls, extra);
+    this.kind = packedKind(type, cls);
     this.addRRset(this);
   }
 
   get type(): number {
-    return this.kind % 0x10000;
+    return this.kind & 0xffff;
   }
 
   get class(): number {
-    return Math.floor(this.kind / 0x10000) % 0x10000;
+    return this.kind >>> 16;
   }
 
   get records(): readonly ResourceRecord[] {
-    return [{ name: this.name, type: this.type, class: this.class, ttl: this.ttl, data: unpackRdata(this.kind, this.packed) }];
+    return [{ name: this.name, type: this.type, class: this.class, ttl: this.ttl, data: unpackRdata(this.kind & 0xffff, this.packed) }];
   }
 
-  /** As PackedRRset.shareTarget. */
-  shareTarget(name: Name): void {
-    if (this.packed instanceof Name) this.packed = name;
+  /** See sharePackedTarget. */
+  shareTarget(name: Name): boolean {
+    if (!(this.packed instanceof Name)) return false;
+    this.packed = name;
+    return true;
+  }
+
+  /** The RDATA as held (see packedForm). */
+  get held(): Packed {
+    return this.packed;
   }
 
   get additional(): readonly RRset[] | undefined {
@@ -820,8 +842,8 @@ export interface ZoneBuilderOptions {
   /** About how many names the zone will have (its node table is sized for them at once). */
   readonly expectedNames?: number;
   /**
-   * Keep one-record A, AAAA, TXT, SPF, NS, CNAME, PTR, DNAME and MX sets packed (PackedRRset,
-   * PackedNode): far fewer objects for a large zone, but such a set's record is built anew on
+   * Keep one-record sets (but RRSIG, NSEC and NSEC3) packed (PackedRRset, PackedNode): far fewer
+   * objects for a large zone, but such a set's record is built anew on
    * each read, so a caller that finds records' positions by identity (RecordPositions,
    * `recordPosition`) must leave this off. A loader that keeps no records of its own
    * (`loadZoneFile`) turns it on.
@@ -929,7 +951,7 @@ export class ZoneBuilder {
     // Share one Name object per owner and one TTL per set: fewer objects and RFC 2181 §5.2.
     if (!set) {
       const packed = this.options.pack ? packRdata(rr.type, rr.data) : undefined;
-      if (packed !== undefined) set = new PackedRRset(node.name, rr.type, rr.class, rr.ttl, packed, packExtra(rr.type, rr.data));
+      if (packed !== undefined) set = new PackedRRset(node.name, rr.type, rr.class, rr.ttl, packed);
       else set = new ZoneRRset(rr.name === node.name ? rr : { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, data: rr.data });
       node.addRRset(set);
       return true;
@@ -994,7 +1016,7 @@ function nodeFor(byKey: NodeTable, name: Name, originDepth: number, parents: Par
   const found = byKey.getHashed(name, h);
   if (found) return found;
   const packed = first === undefined ? undefined : packRdata(first.type, first.data);
-  const node = packed === undefined ? new ZoneNode(name) : new PackedNode(name, first!.type, first!.class, first!.ttl, packed, packExtra(first!.type, first!.data));
+  const node = packed === undefined ? new ZoneNode(name) : new PackedNode(name, first!.type, first!.class, first!.ttl, packed);
   byKey.set(node, h);
   let child: ZoneNode = node;
   while (child.name.labelCount > originDepth) {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalIPv4, Name, RRClass, RRType, recordToText, type ResourceRecord } from '../../src/wire/index.js';
 import { parseZoneText } from '../../src/zone/parser.js';
-import { buildZone, isPackedRRset, ZoneBuildError, ZoneBuilder, type RecordEvent } from '../../src/zone/zone.js';
+import { buildZone, isPackedRRset, packedForm, ZoneBuildError, ZoneBuilder, type RecordEvent } from '../../src/zone/zone.js';
 import { generateZoneKey } from '../../src/dnssec/keys.js';
 import { DEFAULT_POLICY, signZone } from '../../src/dnssec/signer.js';
 import { lookup } from '../../src/authoritative/lookup.js';
@@ -78,6 +78,32 @@ test('canonical order is Name.compare order for odd labels', (t) => {
   assert.deepEqual(zone.nodes.map((n) => n.name.key), sorted.map((n) => n.name.key));
   zone.nodes.forEach((n, i) => assert.equal(n.index, i));
   t.diagnostic(`${zone.nodeCount} nodes (empty non-terminals included) in canonical order`);
+});
+
+test('canonical order of many siblings: prefixes, octets 0 and 255, case, long labels', (t) => {
+  let s = 5;
+  const r = (): number => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+  const alphabet = ['a', 'A', 'b', '\x00', '\xff', '\x7f', '0', '-', 'Z', 'z'];
+  const records: ResourceRecord[] = [{ name: origin, type: RRType.SOA, class: RRClass.IN, ttl: 60, data: { mname: origin, rname: origin, serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 1 } }];
+  for (let i = 0; i < 6000; i++) {
+    let l = '';
+    // Mostly short labels sharing prefixes, some up to 63 octets.
+    const n = r() < 0.05 ? 1 + Math.floor(r() * 63) : 1 + Math.floor(r() * 6);
+    for (let k = 0; k < n; k++) l += alphabet[Math.floor(r() * alphabet.length)];
+    const parent = r() < 0.5 ? [] : ['p'];
+    records.push({ name: origin.prepend(l, ...parent), type: RRType.A, class: RRClass.IN, ttl: 60, data: { address: '192.0.2.1' } });
+  }
+  // Long shared prefixes: ties after the first six and twelve octets.
+  for (let i = 0; i < 500; i++) {
+    const label = (i % 2 ? 'customer-Prefix-' : 'customer-') + String(i * 7919 % 1000).padStart(i % 3 ? 4 : 1, '0');
+    records.push({ name: origin.prepend(label), type: RRType.A, class: RRClass.IN, ttl: 60, data: { address: '192.0.2.1' } });
+  }
+  const zone = buildZone(origin, records);
+  const sorted = [...zone.nodes].sort((a, b) => a.name.compare(b.name));
+  assert.deepEqual(zone.nodes.map((n) => n.name.key), sorted.map((n) => n.name.key));
+  const apexChildren = zone.nodes.filter((n) => n.parent === zone.apex).length;
+  assert.ok(apexChildren > 300, `${apexChildren} children of the apex`);
+  t.diagnostic(`${zone.nodeCount} nodes, ${apexChildren} children of the apex, in canonical order`);
 });
 
 test('packed sets (pack: true): the same records, the same answers, plain and signed', (t) => {
@@ -176,11 +202,12 @@ test('packed name targets hold the Name of the in-zone owner spelled alike, as r
     assert.equal(target(at('sub'), RRType.NS), zone.getNode(at('ns', 'sub'))!.name, `pack ${pack}: NS`);
     assert.notEqual(target(at('other'), RRType.CNAME), www, `pack ${pack}: other spelling`);
     assert.equal((zone.getNode(at('mx'))!.getRRset(RRType.MX)!.records[0]!.data as { preference: number }).preference, 7);
-    assert.equal(isPackedRRset(zone.getNode(at('mx'))!.getRRset(RRType.MX)!), pack);
+    assert.equal(packedForm(zone.getNode(at('mx'))!.getRRset(RRType.MX)!), pack ? 'object' : undefined);
+    assert.equal(packedForm(zone.getNode(at('alias'))!.getRRset(RRType.CNAME)!), pack ? 'name' : undefined);
   }
 });
 
-test('packed A: exactly the canonical addresses are packed, and every address reads back as given', (t) => {
+test('packed A: exactly the canonical addresses are held as numbers, and every address reads back as given', (t) => {
   const origin = Name.parse('p.test.');
   let s = 3;
   const r = (): number => (s = (s * 1103515245 + 12345) & 0x7fffffff);
@@ -193,10 +220,11 @@ test('packed A: exactly the canonical addresses are packed, and every address re
   let packed = 0;
   texts.forEach((address, i) => {
     const set = zone.getNode(Name.parse(`h${i}`, origin))!.getRRset(RRType.A)!;
-    assert.equal(isPackedRRset(set), canonicalIPv4(address) === address, address);
-    if (isPackedRRset(set)) packed++;
+    assert.ok(isPackedRRset(set), address);
+    assert.equal(packedForm(set), canonicalIPv4(address) === address ? 'number' : 'object', address);
+    if (packedForm(set) === 'number') packed++;
     assert.equal((set.records[0]!.data as { address: string }).address, address);
   });
   assert.ok(packed > 1000 && packed < texts.length, `${packed} of ${texts.length} packed`);
-  t.diagnostic(`${packed} of ${texts.length} addresses packed`);
+  t.diagnostic(`${packed} of ${texts.length} addresses held as numbers`);
 });
