@@ -70,3 +70,21 @@ test('relative printing', () => {
   assert.equal(o.toText(o), '@');
   assert.equal(Name.parse('other.').toText(o), 'other.');
 });
+
+test('the writer compresses by key but keeps no key in the name it writes, only in its ancestors', () => {
+  const origin = Name.parse('example.test.');
+  // Names of one zone, as a transfer writes them: owners below a shared origin object.
+  const owners = ['a', 'B', 'c.d', 'e.d'].map((l) => Name.parse(l, origin));
+  const w = new WireWriter();
+  for (const n of owners) w.name(n);
+  w.name(Name.parse('A.example.test.')); // another object, equal to the first owner
+  const bytes = w.finish();
+  // a.example.test. (16 bytes), then B + pointer, c.d + pointer, e + pointer to d, pointer to a.
+  assert.deepEqual([...bytes.subarray(16)], [1, 0x42, 0xc0, 2, 1, 0x63, 1, 0x64, 0xc0, 2, 1, 0x65, 0xc0, 22, 0xc0, 0]);
+  const kept = (n: Name): unknown => Reflect.get(n, '_key');
+  for (const n of owners) assert.equal(kept(n), undefined, `${n} keeps no key`);
+  assert.equal(kept(origin), 'example.test.');
+  assert.equal(kept(owners[2]!.parent()), 'd.example.test.');
+  assert.equal(owners[0]!.key, 'a.example.test.'); // and `key` still keeps it when asked
+  assert.equal(kept(owners[0]!), 'a.example.test.');
+});

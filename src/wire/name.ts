@@ -104,18 +104,28 @@ export class Name {
 
   /** Canonical lower-case presentation, unique per name (the map key). */
   get key(): string {
-    if (this._key === undefined) {
-      if (this.labelCount === 0) this._key = '.';
-      else {
-        // One join: a flat string, not a chain of concatenations (a zone's map holds these).
-        const parts: string[] = new Array(this.labelCount + 1);
-        let i = 0;
-        for (let n: Name = this; n.up; n = n.up) parts[i++] = escapeLabel(asciiLower(n.label));
-        parts[i] = '';
-        this._key = parts.join('.');
-      }
-    }
+    if (this._key === undefined) this._key = this.buildKey();
     return this._key;
+  }
+
+  /**
+   * `key`, not kept when it was not already: for a passing use of a name that may live long,
+   * such as the wire writer's compression map while a zone transfer walks a million owner names,
+   * which would otherwise leave every owner's key string in the zone for as long as it is served
+   * (50 MB more resident after the first AXFR of a 1,000,000-record zone).
+   */
+  get passingKey(): string {
+    return this._key ?? this.buildKey();
+  }
+
+  private buildKey(): string {
+    if (this.labelCount === 0) return '.';
+    // One join: a flat string, not a chain of concatenations (a zone's map holds these).
+    const parts: string[] = new Array(this.labelCount + 1);
+    let i = 0;
+    for (let n: Name = this; n.up; n = n.up) parts[i++] = escapeLabel(asciiLower(n.label));
+    parts[i] = '';
+    return parts.join('.');
   }
 
   /** Raw labels, leftmost first (a new array each time). */

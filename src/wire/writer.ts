@@ -74,14 +74,16 @@ export class WireWriter {
    */
   name(name: Name, compress = true, canonical = false): void {
     // Walks the name's chain of parents: no label arrays. A suffix's key (canonical text,
-    // unique per name) is its compression map key.
+    // unique per name) is its compression map key. The name's own key is not kept in it (a zone
+    // transfer would leave one in every owner name of the zone); its ancestors' are, since
+    // other names share them.
     if (!compress || canonical || !this.compression) {
       for (let n = name; !n.isRoot; n = n.parent()) this.label(canonical ? n.firstLowerLabel : n.firstLabel);
       this.u8(0);
       return;
     }
     for (let n = name; !n.isRoot; n = n.parent()) {
-      const key = n.key;
+      const key = n === name ? n.passingKey : n.key;
       const at = this.names.get(key);
       if (at !== undefined) {
         this.u16(0xc000 | at);
