@@ -379,7 +379,7 @@ test('a record inside a message decodes against the message buffer (pointers) an
   assert.throws(() => decodeMessage(cut), WireError);
 });
 
-test('canonicalIPv4 agrees with parseIPv4 + formatIPv4 on 100,000 generated texts', () => {
+test('canonicalIPv4 and the A codec agree with parseIPv4 (+ formatIPv4) on 100,000 generated texts', () => {
   let s = 7;
   const r = (): number => (s = (s * 1103515245 + 12345) & 0x7fffffff);
   const alphabet = '0123456789.0123456789..a 0';
@@ -395,6 +395,9 @@ test('canonicalIPv4 agrees with parseIPv4 + formatIPv4 on 100,000 generated text
     const b = parseIPv4(t);
     if (b) valid++;
     assert.equal(canonicalIPv4(t), b ? formatIPv4(b) : undefined, JSON.stringify(t));
+    // The A codec writes the address as one number: the same four bytes, and a throw for a bad text.
+    if (b) assert.equal(hexOf(encodeRdata(RRType.A, { address: t })), hexOf(b), JSON.stringify(t));
+    else assert.throws(() => encodeRdata(RRType.A, { address: t }), JSON.stringify(t));
   }
   assert.ok(valid > 10_000, `${valid} valid addresses among ${cases.length}`);
   assert.equal(canonicalIPv4('10.0.0.1'), '10.0.0.1');

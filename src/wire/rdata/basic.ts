@@ -1,6 +1,6 @@
 import { RRType } from '../constants.js';
 import type { Name } from '../name.js';
-import { canonicalIPv4, formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './address.js';
+import { canonicalIPv4, formatIPv4, formatIPv6, ipv4Number, parseIPv4, parseIPv6 } from './address.js';
 import { charStringFromToken, charStringToText, registerCodec, type RecordCodec } from './codec.js';
 import { defineTable } from './fields.js';
 
@@ -14,7 +14,10 @@ export const A: RecordCodec<AData> = {
     return { address: formatIPv4(r.bytes(4)) };
   },
   toWire(w, v) {
-    w.bytes(parseIPv4(v.address)!);
+    // As one number: no 4-byte array per record (a zone transfer writes hundreds of thousands).
+    const n = ipv4Number(v.address);
+    if (n === undefined) w.bytes(parseIPv4(v.address)!); // not an address: fails as before
+    else w.u32(n);
   },
   fromText(t) {
     const tok = t.next('IPv4 address');
