@@ -88,3 +88,13 @@ test('the writer compresses by key but keeps no key in the name it writes, only 
   assert.equal(owners[0]!.key, 'a.example.test.'); // and `key` still keeps it when asked
   assert.equal(kept(owners[0]!), 'a.example.test.');
 });
+
+test('passingKey is key, for names with escapes, upper case, one label and none', () => {
+  const texts = ['.', 'com.', 'A.Example.TEST.', 'a\\.b.c\\032d.\\255.', 'x.y.z.w.v.', '*.wild.example.', '\\000.\\046.'];
+  for (const t of texts) {
+    const expected = Name.parse(t).key;
+    const fresh = Name.fromLabels(Name.parse(t).labels); // new objects, no key kept yet
+    assert.equal(fresh.passingKey, expected, t);
+    if (t !== '.') assert.equal(Reflect.get(fresh, '_key'), undefined, `${t}: not kept`); // the root is shared
+  }
+});

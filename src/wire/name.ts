@@ -115,7 +115,11 @@ export class Name {
    * (50 MB more resident after the first AXFR of a 1,000,000-record zone).
    */
   get passingKey(): string {
-    return this._key ?? this.buildKey();
+    if (this._key !== undefined) return this._key;
+    // The parent's key is kept (other names share the parent): one concatenation, no join.
+    const up = this.up;
+    if (up === undefined) return '.';
+    return escapeLabel(asciiLower(this.label)) + (up.labelCount === 0 ? '.' : '.' + up.key);
   }
 
   private buildKey(): string {
