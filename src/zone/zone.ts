@@ -775,12 +775,22 @@ export class Zone {
 
   /** Every RRset in canonical name order, types ascending within a name. */
   *rrsets(): IterableIterator<RRset> {
-    for (const node of this.nodes) yield* node.rrsets;
+    for (const node of this.nodes) for (let k = 0; k < node.rrsetCount; k++) yield node.rrsetAt(k);
   }
 
-  /** Every record in canonical name order (for AXFR and printing). */
+  /**
+   * Every record in canonical name order (for AXFR and printing). Plain loops, no `yield*`: a
+   * delegated generator per node and per set was a tenth of a million-record transfer.
+   */
   *records(): IterableIterator<ResourceRecord> {
-    for (const node of this.nodes) for (const set of node.rrsets) yield* set.records;
+    const nodes = this.nodes;
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i]!;
+      for (let k = 0; k < node.rrsetCount; k++) {
+        const records = node.rrsetAt(k).records;
+        for (let j = 0; j < records.length; j++) yield records[j]!;
+      }
+    }
   }
 
   [Symbol.iterator](): IterableIterator<ResourceRecord> {
