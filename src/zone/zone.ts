@@ -172,14 +172,12 @@ class PackedRRset extends RRsetLinks implements RRset {
   }
 
   get records(): readonly ResourceRecord[] {
-    return [{ name: this.name, type: this.type, class: this.class, ttl: this.ttl, data: unpackRdata(this.kind & 0xffff, this.packed) }];
+    return packedRecords(this.name, this.kind, this.ttl, this.packed);
   }
 
-  /** See sharePackedTarget. */
-  shareTarget(name: Name): boolean {
-    if (!(this.packed instanceof Name)) return false;
+  /** Holds `name` in place of the target Name it holds (sharePackedTarget checks that it does). */
+  shareTarget(name: Name): void {
     this.packed = name;
-    return true;
   }
 
   /** The RDATA as held (see packedForm). */
@@ -202,9 +200,20 @@ function packedKind(type: number, cls: number): number {
   return (cls << 16) | type;
 }
 
+/** The set as one of the two packed classes, or undefined. */
+function asPacked(set: RRset): PackedRRset | PackedNode | undefined {
+  return set instanceof PackedRRset || set instanceof PackedNode ? set : undefined;
+}
+
+/** The one record of a packed set, built anew on each read. */
+function packedRecords(name: Name, kind: number, ttl: number, packed: Packed): readonly ResourceRecord[] {
+  const type = kind & 0xffff;
+  return [{ name, type, class: kind >>> 16, ttl, data: unpackRdata(type, packed) }];
+}
+
 /** True for a set held packed (one record, built anew on each read). */
 export function isPackedRRset(set: RRset): boolean {
-  return set instanceof PackedRRset || set instanceof PackedNode;
+  return asPacked(set) !== undefined;
 }
 
 /**
@@ -213,8 +222,8 @@ export function isPackedRRset(set: RRset): boolean {
  * set is not packed.
  */
 export function packedForm(set: RRset): 'number' | 'string' | 'name' | 'object' | undefined {
-  if (!(set instanceof PackedRRset || set instanceof PackedNode)) return undefined;
-  const p = set.held;
+  const p = asPacked(set)?.held;
+  if (p === undefined) return undefined;
   return typeof p === 'number' ? 'number' : typeof p === 'string' ? 'string' : p instanceof Name ? 'name' : 'object';
 }
 
@@ -281,7 +290,10 @@ function unpackRdata(type: number, packed: Packed): unknown {
  * record's data object (kept, also when packed) the caller changes instead.
  */
 export function sharePackedTarget(set: RRset, name: Name): boolean {
-  return (set instanceof PackedRRset || set instanceof PackedNode) && set.shareTarget(name);
+  const packed = asPacked(set);
+  if (!(packed?.held instanceof Name)) return false;
+  packed.shareTarget(name);
+  return true;
 }
 
 /** The rarely set links of a node, in one object shared by the nodes that have none. */
@@ -446,14 +458,12 @@ class PackedNode extends ZoneNode implements RRset {
   }
 
   get records(): readonly ResourceRecord[] {
-    return [{ name: this.name, type: this.type, class: this.class, ttl: this.ttl, data: unpackRdata(this.kind & 0xffff, this.packed) }];
+    return packedRecords(this.name, this.kind, this.ttl, this.packed);
   }
 
-  /** See sharePackedTarget. */
-  shareTarget(name: Name): boolean {
-    if (!(this.packed instanceof Name)) return false;
+  /** Holds `name` in place of the target Name it holds (sharePackedTarget checks that it does). */
+  shareTarget(name: Name): void {
     this.packed = name;
-    return true;
   }
 
   /** The RDATA as held (see packedForm). */
@@ -969,7 +979,7 @@ export class ZoneBuilder {
     let b = this.builders.get(set);
     if (!b) {
       const records = set.records.slice();
-      if (set instanceof PackedRRset || set instanceof PackedNode) {
+      if (asPacked(set)) {
         // A second record: the set becomes an ordinary one, in the packed one's place.
         const full = new ZoneRRset(records);
         node.replaceRRset(set, full);
