@@ -329,7 +329,7 @@ const recentAbsolute: RecentName = { base: undefined, labels: [], name: Name.roo
 let lastAbsolute = false;
 
 /** V8 makes a substring this long a slice of the string it was cut from (SlicedString::kMinLength). */
-const SLICE_MIN = 13;
+export const SLICE_MIN = 13;
 
 /**
  * `s` as a string of its own. A label cut from a zone file's text, when 13 characters or longer,

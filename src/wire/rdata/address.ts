@@ -1,4 +1,5 @@
 /** IPv4 and IPv6 address text <-> bytes, strict (no zone ids, no shorthand IPv4 forms). */
+import { SLICE_MIN } from '../name.js';
 
 export function parseIPv4(text: string): Uint8Array | undefined {
   const parts = text.split('.');
@@ -22,7 +23,7 @@ export function parseIPv4(text: string): Uint8Array | undefined {
  */
 export function canonicalIPv4(text: string): string | undefined {
   const canonical = ipv4Number(text, true);
-  if (canonical !== undefined && text.length < 13) return text;
+  if (canonical !== undefined && text.length < SLICE_MIN) return text;
   const v = canonical ?? ipv4Number(text);
   return v === undefined ? undefined : formatIPv4Number(v);
 }
