@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { readFileSync } from 'node:fs';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Handler, Step } from '../transport/handler.js';
 import { parseListenAddress, type ListenAddress } from '../transport/address.js';
 import { UdpListener } from '../transport/udp.js';
@@ -129,6 +130,22 @@ export class PortcullisServer {
 
   get zones(): ZoneSet {
     return this.zoneSet;
+  }
+
+  /**
+   * Puts the nodes of every served zone in canonical order, in slices between queries. A zone
+   * answers without that order; transfers, signing and NSEC chains need it and would otherwise
+   * sort on first use (about 0.4 s of CPU at a million names). Called once the server is ready
+   * and after each reload; zones already sorted cost nothing.
+   */
+  async prepareZoneOrder(): Promise<void> {
+    for (const { zone } of [...this.served.values()]) {
+      try {
+        await zone.prepareOrder(yieldToLoop);
+      } catch (err) {
+        this.logger.error({ err, zone: zone.origin.toString() }, 'sorting the zone failed');
+      }
+    }
   }
 
   private async buildHandler(config: Config): Promise<Handler> {
@@ -332,6 +349,7 @@ export class PortcullisServer {
     this.handler = await this.buildHandler(config);
     this.config = config;
     this.logger.info({ loaded: res.loaded, kept: res.kept, failed: res.failed, removed: res.removed, zones: this.zoneSet.size }, 'reloaded');
+    void this.prepareZoneOrder();
     return res;
   }
 

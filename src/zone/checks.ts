@@ -542,7 +542,7 @@ export function checkBuiltZone(zone: Zone, records?: readonly ResourceRecord[], 
   const glueErrors: ZoneFinding[] = [];
   const glueWarnings: ZoneFinding[] = [];
   const reported = new Set<string>();
-  for (const node of zone.nodes) {
+  for (const node of zone.unorderedNodes) {
     if (node.isEmptyNonTerminal) continue;
     // Most names of a large zone own one set that no check is about: skip building their view.
     if (node.rrsetCount === 1 && !node.above && !LONE_SET_CHECKED.has(node.rrsetAt(0).type)) continue;

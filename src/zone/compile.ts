@@ -1,55 +1,65 @@
 import { Name, RRType, type ResourceRecord } from '../wire/index.js';
 import { NodeFlag, sharePackedTarget, type NodeTable, type RRset, type ZoneNode } from './zone.js';
 
-/** What the compile gives: the nodes in canonical order, and where each one went. */
-export interface CompiledOrder {
+/** The nodes in canonical order, and where each one went. */
+export interface CanonicalOrder {
   readonly nodes: ZoneNode[];
   /** rank[i]: the canonical index of the node at position i of the table's insertion order. */
   readonly rank: Int32Array;
 }
 
 /**
- * Runs once per load, after every record is in the tree (DESIGN.md "Authoritative"): puts the
- * nodes in canonical order, links parents, marks the apex, delegations, DNAMEs and wildcards,
- * points occluded nodes at the cut above them, hangs RRSIGs on the sets they cover and
- * precomputes the additional-section targets (glue for NS, addresses for MX and SRV).
- * Returns the nodes in canonical order and each node's rank in it (for `NodeTable.adopt`).
- * Nothing here allocates per query later.
+ * Runs once per load, after every record is in the tree (DESIGN.md "Authoritative"): links
+ * parents, marks the apex, delegations, DNAMEs and wildcards, points occluded nodes at the cut
+ * above them, hangs RRSIGs on the sets they cover and precomputes the additional-section targets
+ * (glue for NS, addresses for MX and SRV). Sets each node's `index` to its position in the
+ * table's insertion order. Nothing here allocates per query later.
+ *
+ * The canonical order (RFC 4034 §6.1) is not part of it: answering needs none, so `Zone` sorts
+ * its nodes the first time something walks them in order (a transfer, signing, NSEC chains).
+ * Sorting a million siblings was about a tenth of a large zone's load.
  */
-export function compile(origin: Name, byKey: NodeTable): CompiledOrder {
+export function compile(origin: Name, byKey: NodeTable): void {
   const steps = compileSteps(origin, byKey);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+  while (!steps.next().done);
 }
 
-/** Nodes handled between two pauses of `compileAsync`. */
+/** Nodes handled between two pauses of `compileAsync` and `canonicalOrderAsync`. */
 const SLICE = 16384;
 
 /**
  * The same compile in slices, awaiting `pause` between them, so a server loading a large zone
  * keeps answering (a 1M-name compile takes seconds of CPU).
  */
-export async function compileAsync(origin: Name, byKey: NodeTable, pause: () => Promise<void>): Promise<CompiledOrder> {
+export async function compileAsync(origin: Name, byKey: NodeTable, pause: () => Promise<void>): Promise<void> {
   const steps = compileSteps(origin, byKey);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    await pause();
-  }
+  while (!steps.next().done) await pause();
 }
 
 /** The compile as a generator that yields every SLICE nodes of each pass. */
-function* compileSteps(origin: Name, byKey: NodeTable): Generator<void, CompiledOrder> {
-  const order = yield* canonicalOrder(byKey);
-  const nodes = order.nodes;
-  // Canonical order (RFC 4034 §6.1) puts every ancestor before its descendants, so one pass
-  // in this order sees each parent finished before its children.
-  for (let i = 0; i < nodes.length; i++) {
-    if (i % SLICE === SLICE - 1) yield;
-    const node = nodes[i]!;
+function* compileSteps(origin: Name, byKey: NodeTable): Generator<void, void> {
+  const all = byKey.nodeList();
+  const n = all.length;
+  // Parents before children: the nodes by depth (a counting sort on label counts). The
+  // insertion order is not enough, since a node goes into the table before the empty
+  // non-terminals created above it.
+  const base = origin.labelCount;
+  const depth = new Uint8Array(n); // names have at most 127 labels
+  const from = new Int32Array(129);
+  for (let i = 0; i < n; i++) {
+    const node = all[i]!;
     node.index = i;
+    const d = node.name.labelCount - base;
+    depth[i] = d;
+    from[d + 1]!++;
+  }
+  for (let d = 0; d < 128; d++) from[d + 1]! += from[d]!;
+  const byDepth = new Int32Array(n);
+  for (let i = 0; i < n; i++) byDepth[from[depth[i]!]!++] = i;
+  yield;
+  for (let j = 0; j < n; j++) {
+    if (j % SLICE === SLICE - 1) yield;
+    const node = all[byDepth[j]!]!;
     let flags = 0;
     if (node.name.labelCount === origin.labelCount) flags |= NodeFlag.APEX;
     else {
@@ -67,18 +77,23 @@ function* compileSteps(origin: Name, byKey: NodeTable): Generator<void, Compiled
     node.flags = flags;
     attachSigs(node);
   }
-  for (let i = 0; i < nodes.length; i++) {
+  // An NSEC3 owner is a leaf holding nothing but NSEC3 and RRSIG.
+  const parentOfSome = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = all[i]!.parent;
+    if (p) parentOfSome[p.index] = 1;
+  }
+  for (let i = 0; i < n; i++) {
     if (i % SLICE === SLICE - 1) yield;
-    const node = nodes[i]!;
-    // In canonical (pre-)order a node's first child, if any, comes right after it.
-    if (nodes[i + 1]?.parent === node || !node.getRRset(RRType.NSEC3)) continue;
+    const node = all[i]!;
+    if (parentOfSome[i] === 1 || !node.getRRset(RRType.NSEC3)) continue;
     let only = true;
     for (let k = 0; k < node.rrsetCount && only; k++) only = node.rrsetAt(k).type === RRType.NSEC3 || node.rrsetAt(k).type === RRType.RRSIG;
     if (only) node.flags |= NodeFlag.NSEC3_OWNER;
   }
-  for (let i = 0; i < nodes.length; i++) {
+  for (let i = 0; i < n; i++) {
     if (i % SLICE === SLICE - 1) yield;
-    const node = nodes[i]!;
+    const node = all[i]!;
     if (node.above) continue; // occluded data is never answered from, so needs no targets
     for (let k = 0; k < node.rrsetCount; k++) {
       const set = node.rrsetAt(k);
@@ -95,20 +110,27 @@ function* compileSteps(origin: Name, byKey: NodeTable): Generator<void, Compiled
       }
     }
   }
-  return order;
+}
+
+/** `canonicalOrderSteps` run to the end. */
+export function canonicalOrder(all: readonly ZoneNode[]): CanonicalOrder {
+  const steps = canonicalOrderSteps(all);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
 }
 
 /**
  * The nodes in canonical order (RFC 4034 §6.1), which is the pre-order walk of the tree with
- * siblings sorted by their lower-case first label as octet strings. Sorting siblings by one
- * label each needs no per-node sort key (building reversed keys for a million nodes was most of
- * the compile time and its garbage); child lists are flat typed arrays indexed by `node.index`.
+ * siblings sorted by their lower-case first label as octet strings, as a generator that yields
+ * between slices. `all` is the node table's list; every node's `index` must be its position
+ * there (compile sets it), and becomes its canonical position. Sorting siblings by one label
+ * each needs no per-node sort key (building reversed keys for a million nodes was most of the
+ * compile time and its garbage); child lists are flat typed arrays.
  */
-function* canonicalOrder(byKey: NodeTable): Generator<void, CompiledOrder> {
-  const all = byKey.nodeList(); // not copied: 8 bytes a node less garbage
-  yield;
+export function* canonicalOrderSteps(all: readonly ZoneNode[]): Generator<void, CanonicalOrder> {
   const n = all.length;
-  for (let i = 0; i < n; i++) all[i]!.index = i;
   // Children of node p are kids[start[p] .. start[p + 1]).
   const start = new Int32Array(n + 1);
   let root = -1;
@@ -151,7 +173,9 @@ function* canonicalOrder(byKey: NodeTable): Generator<void, CompiledOrder> {
     if (k % SLICE === SLICE - 1) yield;
     const i = stack[--top]!;
     rank[i] = k;
-    out[k++] = all[i]!;
+    const node = all[i]!;
+    node.index = k; // every parent's insertion position was read above
+    out[k++] = node;
     for (let c = start[i + 1]! - 1; c >= start[i]!; c--) stack[top++] = kids[c]!;
   }
   if (k !== n) throw new Error(`zone tree: ${n - k} nodes not linked to the apex`);

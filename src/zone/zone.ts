@@ -1,5 +1,5 @@
 import { encodeRdata, formatIPv4Number, ipv4Number, isMetaType, Name, RRType, typeToString, recordToText, type ResourceRecord, type SoaData } from '../wire/index.js';
-import { compile, compileAsync } from './compile.js';
+import { canonicalOrder, canonicalOrderSteps, compile, compileAsync, type CanonicalOrder } from './compile.js';
 
 /**
  * One RRset of a zone: every record shares the owner Name object, class and TTL (RFC 2181 §5.2:
@@ -364,7 +364,10 @@ export class ZoneNode {
     this.bits = (this.bits - (this.bits & FLAG_MASK)) + (v & FLAG_MASK);
   }
 
-  /** Position in canonical order (RFC 4034 §6.1), for NSEC chains; -1 before compile(). */
+  /**
+   * Position in the zone's node list: insertion order after compile(), canonical order
+   * (RFC 4034 §6.1) once the zone has sorted its nodes (`Zone.nodes`); -1 before compile().
+   */
   get index(): number {
     return Math.floor(this.bits / FLAG_SPAN) - 1;
   }
@@ -501,10 +504,10 @@ class PackedNode extends ZoneNode implements RRset {
 export class NodeTable {
   /** Nodes in insertion order. */
   private list: ZoneNode[] = [];
-  /** 0: empty; else 1 + the node's position in `list` (after `adopt`, below the hash's top byte). */
+  /** 0: empty; else 1 + the node's position in `list` (after `freeze`, below the hash's top byte). */
   private slots: Int32Array;
   /**
-   * The hash of the name in the same slot, while the table is built. `adopt` drops it and keeps
+   * The hash of the name in the same slot, while the table is built. `freeze` drops it and keeps
    * the hash's top byte in the slot instead (position in the low 24 bits), which still spares
    * nearly every probe a visit to a node for 4 bytes a slot less.
    */
@@ -520,6 +523,7 @@ export class NodeTable {
    */
   private missSlot = -1;
   private missHash = 0;
+  private frozen = false;
 
   /**
    * `expected`: about how many names will be added, so a large zone's table is allocated once
@@ -584,7 +588,7 @@ export class NodeTable {
 
   /** Adds a node whose name is not in the table yet; `h` is its name's hash if known. */
   set(node: ZoneNode, h = this.hash(node.name)): void {
-    if (!this.hashes) throw new Error('NodeTable: set() after adopt()');
+    if (this.frozen) throw new Error('NodeTable: set() after freeze()');
     if (this.list.length === 0 && this.baseName === undefined) {
       this.baseName = node.name;
       this.baseHash = h;
@@ -595,7 +599,7 @@ export class NodeTable {
     this.missSlot = -1;
     if (at >= 0 && this.missHash === h && this.slots[at] === 0) {
       this.slots[at] = this.list.length;
-      this.hashes[at] = h;
+      this.hashes![at] = h;
     } else this.place(h, this.list.length);
   }
 
@@ -603,32 +607,43 @@ export class NodeTable {
     return this.list.values();
   }
 
-  /** The nodes as the table holds them (insertion order until `adopt`); not to be changed. */
+  /** The nodes as the table holds them (insertion order until `reorder`); not to be changed. */
   nodeList(): readonly ZoneNode[] {
     return this.list;
   }
 
   /**
-   * Makes `nodes` (every node of the table in the compiled canonical order) the table's list, so
-   * a zone holds one array of its nodes, not two. `rank[i]` is the new position of the node at
-   * position i of the insertion order; without it each node's `index` is read instead.
+   * Ends the building: no more `set`. Up to 2^24 - 1 nodes a slot then keeps the hash's top byte
+   * above the position and the hash array goes; a larger table keeps its hash array.
    */
-  adopt(nodes: ZoneNode[], rank?: Int32Array): void {
-    if (nodes.length !== this.list.length) throw new Error('NodeTable.adopt: not the same nodes');
-    if (rank && rank.length !== nodes.length) throw new Error('NodeTable.adopt: rank of another size');
+  freeze(): void {
+    if (this.frozen) throw new Error('NodeTable: freeze() called twice');
+    this.frozen = true;
+    this.missSlot = -1;
     const slots = this.slots;
-    const hashes = this.hashes;
-    const list = this.list;
-    if (!hashes) throw new Error('NodeTable: adopt() called twice');
-    // Up to 2^24 - 1 nodes the position fits below the hash's top byte; a larger table keeps
-    // its hash array.
-    const pack = nodes.length < POSITION;
-    for (let i = 0; i < slots.length; i++) {
-      if (slots[i] === 0) continue;
-      const at = (rank ? rank[slots[i]! - 1]! : list[slots[i]! - 1]!.index) + 1;
-      slots[i] = pack ? ((hashes[i]! >>> 24) << 24) | at : at;
+    const hashes = this.hashes!;
+    if (this.list.length >= POSITION) return;
+    for (let i = 0; i < slots.length; i++) if (slots[i] !== 0) slots[i] = ((hashes[i]! >>> 24) << 24) | slots[i]!;
+    this.hashes = undefined;
+  }
+
+  /**
+   * Makes `nodes` (every node of a frozen table, in another order) the table's list, so a zone
+   * holds one array of its nodes, not two. `rank[i]` is the new position of the node at
+   * position i of the current list: the slots are renumbered from it without visiting a node.
+   */
+  reorder(nodes: ZoneNode[], rank: Int32Array): void {
+    if (!this.frozen) throw new Error('NodeTable: reorder() before freeze()');
+    if (nodes.length !== this.list.length || rank.length !== nodes.length) throw new Error('NodeTable.reorder: not the same nodes');
+    const slots = this.slots;
+    if (this.hashes) {
+      for (let i = 0; i < slots.length; i++) if (slots[i] !== 0) slots[i] = rank[slots[i]! - 1]! + 1;
+    } else {
+      for (let i = 0; i < slots.length; i++) {
+        const v = slots[i]!;
+        if (v !== 0) slots[i] = ((v >>> 24) << 24) | (rank[(v & POSITION) - 1]! + 1);
+      }
     }
-    if (pack) this.hashes = undefined;
     this.list = nodes;
   }
 
@@ -653,7 +668,7 @@ export class NodeTable {
 }
 
 const ROOT_HASH = 0x811c9dc5 | 0;
-/** The position bits of a slot after `adopt`. */
+/** The position bits of a slot after `freeze`. */
 const POSITION = 0xffffff;
 
 /**
@@ -708,8 +723,6 @@ export class Zone {
   readonly negativeSoa: ResourceRecord<SoaData>;
   readonly class: number;
   readonly apex: ZoneNode;
-  /** Nodes in canonical order (RFC 4034 §6.1); the apex first. */
-  readonly nodes: readonly ZoneNode[];
   /** The RRSIGs of the SOA, with the negative TTL, for DO negative answers (RFC 4035 §3.1.3). */
   readonly negativeSoaSigs: readonly ResourceRecord[];
   /**
@@ -717,15 +730,15 @@ export class Zone {
    * adds DS to referrals with DO (RFC 4035 §3.1.4.1), as NSD and Knot do.
    */
   readonly signed: boolean;
+  /** The node table's list is in canonical order (see `nodes`). */
+  private ordered = false;
 
   /** @internal use buildZone() */
   constructor(
     readonly origin: Name,
     private readonly byKey: NodeTable,
-    nodes: ZoneNode[],
     readonly recordCount: number,
   ) {
-    this.nodes = nodes;
     this.apex = byKey.get(origin)!;
     const soaSet = this.apex.getRRset(RRType.SOA)!;
     this.soa = soaSet.records[0]!;
@@ -735,7 +748,42 @@ export class Zone {
     // RFC 4035 §2.2: an RRSIG's TTL equals its RRset's, so the SOA's signatures take the negative TTL too.
     const sigs = soaSet.sigs ?? [];
     this.negativeSoaSigs = sigs.map((rr) => (rr.ttl === min ? rr : { ...rr, ttl: min }));
-    this.signed = this.apex.getRRset(RRType.DNSKEY) !== undefined || nodes.some((n) => n.getRRset(RRType.RRSIG) !== undefined);
+    this.signed = this.apex.getRRset(RRType.DNSKEY) !== undefined || byKey.nodeList().some((n) => n.getRRset(RRType.RRSIG) !== undefined);
+  }
+
+  /**
+   * Nodes in canonical order (RFC 4034 §6.1); the apex first. Sorted the first time they are
+   * asked for (a transfer, signing, NSEC chains, printing): answering never needs the order, and
+   * a large zone serves sooner without it. `prepareOrder` sorts in slices beforehand.
+   */
+  get nodes(): readonly ZoneNode[] {
+    if (!this.ordered) this.applyOrder(canonicalOrder(this.byKey.nodeList()));
+    return this.byKey.nodeList();
+  }
+
+  /** Every node, in no particular order: for a pass that does not care (checks, counts). */
+  get unorderedNodes(): readonly ZoneNode[] {
+    return this.byKey.nodeList();
+  }
+
+  /**
+   * Puts the nodes in canonical order in slices, awaiting `pause` between them, so `nodes`
+   * later costs nothing. The server calls it once a loaded zone is serving.
+   */
+  async prepareOrder(pause: () => Promise<void>): Promise<void> {
+    if (this.ordered) return;
+    const steps = canonicalOrderSteps(this.byKey.nodeList());
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return this.applyOrder(r.value);
+      await pause();
+      if (this.ordered) return; // someone asked for `nodes` meanwhile
+    }
+  }
+
+  private applyOrder(order: CanonicalOrder): void {
+    this.byKey.reorder(order.nodes, order.rank);
+    this.ordered = true;
   }
 
   get serial(): number {
@@ -743,7 +791,7 @@ export class Zone {
   }
 
   get nodeCount(): number {
-    return this.nodes.length;
+    return this.byKey.size;
   }
 
   /** The node of exactly this name (an empty non-terminal counts), or undefined. */
@@ -937,17 +985,17 @@ export class ZoneBuilder {
   /** Compiles the tree into a Zone. Throws ZoneBuildError when there is no SOA or more than one. */
   finish(): Zone {
     const byKey = this.seal();
-    const { nodes, rank } = compile(this.origin, byKey);
-    byKey.adopt(nodes, rank);
-    return new Zone(this.origin, byKey, nodes, this.added);
+    compile(this.origin, byKey);
+    byKey.freeze();
+    return new Zone(this.origin, byKey, this.added);
   }
 
   /** `finish` in slices with `pause` awaited between them (large zones on a serving process). */
   async finishAsync(pause: () => Promise<void>): Promise<Zone> {
     const byKey = this.seal();
-    const { nodes, rank } = await compileAsync(this.origin, byKey, pause);
-    byKey.adopt(nodes, rank);
-    return new Zone(this.origin, byKey, nodes, this.added);
+    await compileAsync(this.origin, byKey, pause);
+    byKey.freeze();
+    return new Zone(this.origin, byKey, this.added);
   }
 
   /** Checks the apex SOA and ends the building phase; returns the node table to compile. */
