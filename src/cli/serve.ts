@@ -98,7 +98,7 @@ async function runServer(config: Config, opts: ServeOptions, logger: Logger): Pr
     process.send?.({ type: 'ready', addresses } satisfies WorkerMessage);
     logger.info({ worker: cluster.worker?.id, listen: addresses }, 'worker ready');
   } else logger.info({ listen: addresses, zones: server.zones.size, workers: 1, udp: udpIo() }, 'ready');
-  void server.prepareZoneOrder();
+  void server.settle();
 
   return new Promise<number>((resolve) => {
     const onHup = () => {

@@ -761,6 +761,11 @@ export class Zone {
     return this.byKey.nodeList();
   }
 
+  /** The nodes are in canonical order already: reading `nodes` costs nothing. */
+  get sorted(): boolean {
+    return this.ordered;
+  }
+
   /** Every node, in no particular order: for a pass that does not care (checks, counts). */
   get unorderedNodes(): readonly ZoneNode[] {
     return this.byKey.nodeList();

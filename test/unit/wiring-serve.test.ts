@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { decodeCookie, EdeCode, EdnsOptionCode, getOption, Rcode, RRClass, RRType } from '../../src/wire/index.js';
+import { decodeCookie, EdeCode, EdnsOptionCode, getOption, Name, Rcode, RRClass, RRType } from '../../src/wire/index.js';
 import { parseConfigText, DEFAULT_CONFIG_TEXT } from '../../src/server/config.js';
 import { selfAudit } from '../../src/server/self-audit.js';
 import { ViewTable, aclRegistry } from '../../src/server/wiring.js';
@@ -334,5 +334,28 @@ control: { listen: "127.0.0.72:16283" }
     child.proc.kill('SIGTERM');
     assert.equal((await child.exited).code, 0);
     await root.stop();
+  }
+});
+
+test('a fresh server answers before its zones are sorted; settle() sorts them (canonical order, apex first)', async () => {
+  const dir = tempDir({ 'example.test.zone': exampleZone('192.0.2.10') });
+  const srv = await runServer(dir, `listen: ["${HOST}:16285"]
+zones:
+  - name: example.test
+    file: example.test.zone
+`);
+  try {
+    const zone = srv.server.zones.get(Name.parse('example.test.'), RRClass.IN)!;
+    assert.equal(zone.sorted, false, 'loading and binding did not sort');
+    const r = (await udpFrom('127.0.0.2', 16285, query('www.example.test.', 'A'), HOST)).msg;
+    assert.equal(r.rcode, Rcode.NOERROR);
+    assert.equal(r.answer[0]!.data.address, '192.0.2.10');
+    await srv.server.settle();
+    assert.equal(zone.sorted, true);
+    assert.equal(zone.nodes[0], zone.apex);
+    const keys = zone.nodes.map((n) => n.name);
+    for (let i = 1; i < keys.length; i++) assert.ok(keys[i - 1]!.compare(keys[i]!) < 0, `${keys[i - 1]} before ${keys[i]}`);
+  } finally {
+    await srv.stop();
   }
 });
