@@ -345,13 +345,16 @@ function detached(s: string): string {
 
 /** Labels of presentation text without backslashes. */
 function plainLabels(text: string): string[] {
+  let dots = 0;
   for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) dots++;
     // Internationalised names must arrive as A-labels (punycode); raw UTF-16 is refused.
-    if (text.charCodeAt(i) > 0xff) throw new TextError(`non-ASCII character in name "${text}" (use the xn-- form)`);
+    else if (c > 0xff) throw new TextError(`non-ASCII character in name "${text}" (use the xn-- form)`);
   }
   lastAbsolute = text.charCodeAt(text.length - 1) === 0x2e;
   // Most owners of a zone file are one label below the origin: no split for those.
-  if (!lastAbsolute && text.indexOf('.') < 0) return [detached(text)];
+  if (dots === 0) return [detached(text)];
   const labels = (lastAbsolute ? text.slice(0, -1) : text).split('.');
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i]!;

@@ -57,6 +57,8 @@ function* compileSteps(origin: Name, byKey: NodeTable): Generator<void, void> {
   const byDepth = new Int32Array(n);
   for (let i = 0; i < n; i++) byDepth[from[depth[i]!]!++] = i;
   yield;
+  // Nodes with a child, for the NSEC3 owners below (a leaf holding nothing but NSEC3 and RRSIG).
+  const parentOfSome = new Uint8Array(n);
   for (let j = 0; j < n; j++) {
     if (j % SLICE === SLICE - 1) yield;
     const node = all[byDepth[j]!]!;
@@ -65,6 +67,7 @@ function* compileSteps(origin: Name, byKey: NodeTable): Generator<void, void> {
     else {
       const parent = node.parent; // linked while building
       if (parent) {
+        parentOfSome[parent.index] = 1;
         node.above = parent.above ?? ((parent.flags & (NodeFlag.DELEGATION | NodeFlag.DNAME)) !== 0 ? parent : undefined);
         if (node.name.firstLabel === '*') {
           flags |= NodeFlag.WILDCARD;
@@ -77,23 +80,14 @@ function* compileSteps(origin: Name, byKey: NodeTable): Generator<void, void> {
     node.flags = flags;
     attachSigs(node);
   }
-  // An NSEC3 owner is a leaf holding nothing but NSEC3 and RRSIG.
-  const parentOfSome = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = all[i]!.parent;
-    if (p) parentOfSome[p.index] = 1;
-  }
   for (let i = 0; i < n; i++) {
     if (i % SLICE === SLICE - 1) yield;
     const node = all[i]!;
-    if (parentOfSome[i] === 1 || !node.getRRset(RRType.NSEC3)) continue;
-    let only = true;
-    for (let k = 0; k < node.rrsetCount && only; k++) only = node.rrsetAt(k).type === RRType.NSEC3 || node.rrsetAt(k).type === RRType.RRSIG;
-    if (only) node.flags |= NodeFlag.NSEC3_OWNER;
-  }
-  for (let i = 0; i < n; i++) {
-    if (i % SLICE === SLICE - 1) yield;
-    const node = all[i]!;
+    if (parentOfSome[i] === 0 && node.getRRset(RRType.NSEC3)) {
+      let only = true;
+      for (let k = 0; k < node.rrsetCount && only; k++) only = node.rrsetAt(k).type === RRType.NSEC3 || node.rrsetAt(k).type === RRType.RRSIG;
+      if (only) node.flags |= NodeFlag.NSEC3_OWNER;
+    }
     if (node.above) continue; // occluded data is never answered from, so needs no targets
     for (let k = 0; k < node.rrsetCount; k++) {
       const set = node.rrsetAt(k);
