@@ -35,6 +35,12 @@ export class AnswerTable<M> {
   private meta: M[] = [];
   private arena = new Uint8Array(0);
   private used = 0;
+  /**
+   * Per entry, a view of its answer in the arena, made by its first copy: copying then makes no
+   * object (`set` of a view made per copy was a tenth of the bytes the fast path allocated;
+   * about 25 ns a copy against 70–90). Emptied when the arena moves or the table is emptied.
+   */
+  private views: (Uint8Array | undefined)[] = [];
 
   constructor(readonly maxEntries: number, readonly maxBytes = 64 * 1024 * 1024) {}
 
@@ -70,16 +76,19 @@ export class AnswerTable<M> {
 
   /** Copies the entry's answer to the start of `out` (which must be large enough). */
   copyAnswer(entry: number, out: Uint8Array): void {
-    const from = this.answerAt[entry]!;
-    // set() of a subarray (a small view object per copy) beats a byte loop from 48 bytes up:
-    // about 45 ns against 80 ns at 48 bytes and 165 ns at 96 (measured with Node 20).
-    out.set(this.arena.subarray(from, from + this.answerLength[entry]!));
+    // set() of a view beats a byte loop from 48 bytes up (45 ns against 80 ns at 48 bytes and
+    // 165 ns at 96, Node 20), and a kept view spares making one per copy.
+    out.set(this.answer(entry));
   }
 
   /** A view of the entry's answer (valid until the next `set` or `clear`). */
   answer(entry: number): Uint8Array {
-    const from = this.answerAt[entry]!;
-    return this.arena.subarray(from, from + this.answerLength[entry]!);
+    let v = this.views[entry];
+    if (v === undefined) {
+      const from = this.answerAt[entry]!;
+      this.views[entry] = v = this.arena.subarray(from, from + this.answerLength[entry]!);
+    }
+    return v;
   }
 
   /**
@@ -115,6 +124,7 @@ export class AnswerTable<M> {
       this.meta[e] = meta;
     }
     // A replaced answer's old bytes stay in the arena until the table is emptied.
+    this.views[e] = undefined;
     a.set(answer, this.used);
     this.answerAt[e] = this.used;
     this.answerLength[e] = answer.length;
@@ -132,6 +142,7 @@ export class AnswerTable<M> {
 
   clear(): void {
     this.meta = [];
+    this.views = [];
     this.used = 0;
     this.slots.fill(0);
   }
@@ -184,5 +195,6 @@ export class AnswerTable<M> {
     const b = new Uint8Array(Math.max(need, 4096, this.arena.length * 2));
     b.set(this.arena.subarray(0, this.used));
     this.arena = b;
+    this.views = []; // views of the old arena
   }
 }

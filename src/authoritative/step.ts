@@ -180,7 +180,7 @@ export class AuthoritativeStep implements Step {
     const out = q.out;
     this.cache.copyAnswer(entry, out);
     patchInPlace(out, q.raw, q.qnameEnd);
-    return out.subarray(0, n);
+    return q.outView(n);
   }
 
   /** The zone's origin as text, remembered per zone: printing a Name walks its labels. */

@@ -91,7 +91,7 @@ export class FrontStep implements Step {
         const ar = ((scratch[10]! << 8) | scratch[11]!) + 1;
         scratch[10] = ar >> 8;
         scratch[11] = ar & 0xff;
-        out = scratch.subarray(0, n + opt.length);
+        out = q.outView(n + opt.length);
       } else out = appendOpt(wire, opt);
     }
     if (out.length > limit) return SLOW;

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { Endpoint, Handler } from './handler.js';
 import type { ListenAddress } from './address.js';
 import { buildRequest, newStats, replyBytes, type ListenerStats } from './request.js';
-import { addressText, FastQuery, parseFastQuery, type FastHandler } from './fast.js';
+import { addressText, FastQuery, parseFastQuery, ViewCache, type FastHandler } from './fast.js';
 import { loadNativeUdp, type NativeHandle, type NativeUdp } from './udp-native.js';
 
 export interface UdpOptions {
@@ -60,8 +60,13 @@ export class UdpListener {
   private readonly fastQuery = new FastQuery();
   /** The fast path's own scratch space (dgram, and answers built elsewhere). */
   private readonly scratch = this.fastQuery.out;
-  /** One view per send slot of the batched backend, made once. */
+  /** One view per send slot of the batched backend, made once, and views of its first n bytes. */
   private sendSlots: Uint8Array[] = [];
+  private sendViews: (Uint8Array | undefined)[][] = [];
+  /** Per receive slot, views of its first n bytes: a datagram is read through one of them. */
+  private recvViews: ViewCache[] = [];
+  /** The views of `scratch` (dgram). */
+  private readonly scratchViews: (Uint8Array | undefined)[] = [];
 
   constructor(
     readonly address: ListenAddress,
@@ -94,7 +99,11 @@ export class UdpListener {
       this.send = Buffer.allocUnsafeSlow(native.BATCH * native.SLOT);
       this.meta = new Int32Array(native.BATCH * native.META);
       this.addr = new Uint8Array(native.BATCH * 16);
-      for (let i = 0; i < native.BATCH; i++) this.sendSlots.push(this.send.subarray(i * native.SLOT, (i + 1) * native.SLOT));
+      for (let i = 0; i < native.BATCH; i++) {
+        this.sendSlots.push(this.send.subarray(i * native.SLOT, (i + 1) * native.SLOT));
+        this.sendViews.push([]);
+        this.recvViews.push(new ViewCache(this.recv.subarray(i * native.SLOT, (i + 1) * native.SLOT)));
+      }
       this.local = { address: a.host, port: native.localPort(h), family: a.family };
       this.fastQuery.local = this.local;
       this.fastQuery.listener = a.text;
@@ -169,10 +178,10 @@ export class UdpListener {
       const family = meta[m + 2] === 6 ? 6 : 4;
       const client = addressText(this.addr, i * 16, family);
       const port = meta[m + 1]!;
-      const raw = this.recv.subarray(i * slot, i * slot + len);
+      const raw = this.recvViews[i]!.get(len);
       // The fast path builds its answer straight into this datagram's send slot.
       const target = this.sendSlots[i]!;
-      this.fastQuery.out = target;
+      this.fastQuery.useOut(target, this.sendViews[i]!);
       const out = this.fast(raw, client, port, family, now);
       if (out === undefined) {
         // The pipeline keeps the bytes past this batch: a copy.
@@ -196,7 +205,7 @@ export class UdpListener {
     }
     const family = rinfo.family === 'IPv6' ? 6 : 4;
     this.fastQuery.time = Date.now();
-    this.fastQuery.out = this.scratch;
+    this.fastQuery.useOut(this.scratch, this.scratchViews);
     const out = this.fast(buf, rinfo.address, rinfo.port, family, performance.now());
     if (out === undefined) this.slowPath(buf, rinfo.address, rinfo.port, family);
     else if (out !== null) {
@@ -291,7 +300,9 @@ export class UdpListener {
       this.recv = this.send = this.addr = EMPTY;
       this.meta = EMPTY_META;
       this.sendSlots = [];
-      this.fastQuery.out = this.scratch;
+      this.sendViews = [];
+      this.recvViews = [];
+      this.fastQuery.useOut(this.scratch, this.scratchViews);
       return;
     }
     const socket = this.socket!;

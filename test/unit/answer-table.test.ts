@@ -81,3 +81,42 @@ test('AnswerTable: full when the entries or the arena bytes would pass their lim
   assert.equal(t.full(a.end, 10, found), false, 'a replacement of the same size class');
   assert.equal(t.full(a.end, 100, found), true, 'past 200 bytes of keys and answers');
 });
+
+test('AnswerTable: a copied answer is the current one after a replacement, the arena moving and an emptying', () => {
+  const t = new AnswerTable<string>(100_000);
+  const h = (x: { raw: Uint8Array; end: number }) => questionHash(x.raw, x.end, false);
+  const out = new Uint8Array(64);
+  const copy = (e: number): number[] => {
+    out.fill(0);
+    t.copyAnswer(e, out);
+    return [...out.subarray(0, t.answerSize(e))];
+  };
+  const q = query('a.example.test.');
+  t.set(q.raw, q.end, false, h(q), bytes(1, 2, 3), 'a');
+  const e = t.find(q.raw, q.end, false, h(q));
+  assert.deepEqual(copy(e), [1, 2, 3]);
+  assert.equal(t.answer(e), t.answer(e), 'the view is kept between copies');
+  // Replaced: the kept view of the old answer must not be used.
+  t.set(q.raw, q.end, false, h(q), bytes(4, 5, 6, 7), 'a2');
+  assert.deepEqual(copy(e), [4, 5, 6, 7]);
+  // Enough entries to move the arena several times: every answer still reads back as stored.
+  const all: Array<{ q: { raw: Uint8Array; end: number }; answer: number[] }> = [];
+  for (let i = 0; i < 3000; i++) {
+    const qi = query(`h${i}.example.test.`);
+    const answer = [i & 255, (i >> 8) & 255, 7, 9];
+    t.set(qi.raw, qi.end, false, h(qi), Uint8Array.from(answer), `h${i}`);
+    all.push({ q: qi, answer });
+    // Copy some early entries while the arena grows, so they hold views of an old arena.
+    if (i % 100 === 0) for (const x of all.slice(0, 5)) assert.deepEqual(copy(t.find(x.q.raw, x.q.end, false, h(x.q))), x.answer);
+  }
+  for (const x of all) assert.deepEqual(copy(t.find(x.q.raw, x.q.end, false, h(x.q))), x.answer);
+  assert.deepEqual(copy(e), [4, 5, 6, 7]);
+  // No view of an arena the table has left behind (it would keep that arena in memory).
+  assert.equal(new Set(all.map((x) => t.answer(t.find(x.q.raw, x.q.end, false, h(x.q))).buffer)).size, 1);
+  // Emptied, then refilled: entry numbers are reused for other answers.
+  t.clear();
+  const z = query('z.example.test.');
+  t.set(z.raw, z.end, false, h(z), bytes(42), 'z');
+  assert.deepEqual(copy(t.find(z.raw, z.end, false, h(z))), [42]);
+  assert.equal(t.find(q.raw, q.end, false, h(q)), -1);
+});
