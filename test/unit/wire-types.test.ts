@@ -7,7 +7,7 @@ import dnsPacket from 'dns-packet';
 import {
   Name, RRClass, RRType, TextError, Tokens, WireError, WireReader, codecFor, decodeMessage, decodeRdata, encodeMessage,
   encodeRdata, hasCodec, makeMessage, rdataFromText, rdataToText, readRecord, recordFromText, recordToText, typeFromString,
-  svcbAlpn, svcbIpv4Hint, svcbPort, type SvcbData, canonicalIPv4, formatIPv4, parseIPv4,
+  svcbAlpn, svcbIpv4Hint, svcbPort, type SvcbData, canonicalIPv4, canonicalIPv6, formatIPv4, formatIPv6, parseIPv4, parseIPv6,
 } from '../../src/wire/index.js';
 
 const origin = Name.parse('example.');
@@ -402,4 +402,53 @@ test('canonicalIPv4 and the A codec agree with parseIPv4 (+ formatIPv4) on 100,0
   assert.ok(valid > 10_000, `${valid} valid addresses among ${cases.length}`);
   assert.equal(canonicalIPv4('10.0.0.1'), '10.0.0.1');
   assert.equal(canonicalIPv4('010.000.000.001'), '10.0.0.1');
+});
+
+test('canonicalIPv6 and the AAAA codec agree with parseIPv6 + formatIPv6 on 100,000 generated texts', () => {
+  let s = 11;
+  const r = (): number => (s = (Math.imul(s, 1103515245) + 12345) & 0x7fffffff) >>> 8;
+  const cases = [
+    '::', '::1', '1::', '2001:db8::1', '2001:DB8::0:1', '2001:0db8:0000:0000:0000:0000:0000:0001', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9',
+    '1:2:3:4:5:6:7', ':::', '1:::2', '1::2::3', ':1:2:3:4:5:6:7', '1:2:3:4:5:6:7:', '::ffff:192.0.2.1', '::192.0.2.1', '1:2:3:4:5:6:1.2.3.4',
+    '1:2:3:4:5:6:7:1.2.3.4', '1.2.3.4::', '1.2.3.4', '::1.2.3', '::12345', 'fffff::', 'g::', '0:0:0:0:0:0:0:0', '1:0:0:1:0:0:0:1', '1:0:0:0:1:0:0:1',
+    '0000:0000:0000:0000:0000:0000:255.255.255.255', '', ':', '::256.1.1.1', '::01.2.3.4',
+  ];
+  // Random strings over the address alphabet (mostly invalid) ...
+  const alphabet = '0123456789abcdefABCDEF::::..g';
+  for (let i = 0; i < 50_000; i++) {
+    let t = '';
+    for (let k = r() % 24; k > 0; k--) t += alphabet[r() % alphabet.length];
+    cases.push(t);
+  }
+  // ... and real addresses written in many ways: zero runs, leading zeros, case, '::' anywhere,
+  // an IPv4 tail, and a few broken on purpose.
+  for (let i = 0; i < 50_000; i++) {
+    const g = Array.from({ length: 8 }, () => (r() % 3 === 0 ? 0 : r() % 65536));
+    let parts = g.map((x) => {
+      let h = x.toString(16);
+      if (r() % 4 === 0) h = h.padStart(1 + (r() % 4), '0');
+      return r() % 3 === 0 ? h.toUpperCase() : h;
+    });
+    if (r() % 5 === 0) parts = [...parts.slice(0, 6), `${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`];
+    let t = parts.join(':');
+    if (r() % 2 === 0) {
+      const from = r() % parts.length;
+      const to = Math.min(parts.length, from + (r() % 4));
+      const zero = parts.slice(from, to).every((p) => /^0+$/.test(p));
+      if (zero || r() % 8 === 0) t = parts.slice(0, from).join(':') + '::' + parts.slice(to).join(':');
+    }
+    if (r() % 40 === 0) t = t.replace(':', r() % 2 ? ':::' : '');
+    cases.push(t);
+  }
+  let valid = 0;
+  for (const t of cases) {
+    const b = parseIPv6(t);
+    if (b) valid++;
+    assert.equal(canonicalIPv6(t), b ? formatIPv6(b) : undefined, JSON.stringify(t));
+    if (b) assert.deepEqual(recordFromText(`x 300 IN AAAA ${t}`, origin).data, { address: formatIPv6(b) }, JSON.stringify(t));
+    else assert.throws(() => recordFromText(`x 300 IN AAAA ${t}`, origin), JSON.stringify(t));
+  }
+  assert.ok(valid > 30_000, `${valid} valid addresses among ${cases.length}`);
+  assert.equal(canonicalIPv6('2001:0DB8:0:0:1:0:0:1'), '2001:db8::1:0:0:1', 'the first of two equal zero runs');
+  assert.equal(canonicalIPv6('::ffff:192.0.2.1'), '::ffff:c000:201');
 });

@@ -106,10 +106,77 @@ export function parseIPv6(text: string): Uint8Array | undefined {
   return out;
 }
 
+/** The eight groups of the last address `canonicalIPv6` read. */
+const GROUPS = new Uint16Array(8);
+
+/**
+ * The canonical text of an IPv6 address (what formatIPv6 gives for parseIPv6's bytes), read in
+ * one pass without a regular expression, a split or a byte array: a zone file holds hundreds of
+ * thousands of AAAA records, and parsing then formatting each took about 1.4 µs. Undefined
+ * where parseIPv6 gives undefined.
+ */
+export function canonicalIPv6(text: string): string | undefined {
+  const n = text.length;
+  if (n < 2 || n > 45) return undefined;
+  const g = GROUPS;
+  let count = 0;
+  let gap = -1; // groups before the "::", when there is one
+  let i = 0;
+  if (text.charCodeAt(0) === 0x3a) {
+    if (text.charCodeAt(1) !== 0x3a) return undefined;
+    gap = 0;
+    i = 2;
+  }
+  while (i < n) {
+    const start = i;
+    let v = 0;
+    for (; i < n && i - start < 5; i++) {
+      const c = text.charCodeAt(i);
+      const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+      if (d < 0) break;
+      v = v * 16 + d;
+    }
+    if (i < n && text.charCodeAt(i) === 0x2e) {
+      // An embedded IPv4 address, allowed only at the very end.
+      const v4 = count <= 6 ? parseIPv4(text.slice(start)) : undefined;
+      if (!v4) return undefined;
+      g[count++] = (v4[0]! << 8) | v4[1]!;
+      g[count++] = (v4[2]! << 8) | v4[3]!;
+      i = n;
+      break;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 4 || count === 8) return undefined;
+    g[count++] = v;
+    if (i === n) break;
+    if (text.charCodeAt(i) !== 0x3a) return undefined;
+    i++;
+    if (i === n) return undefined; // one trailing colon
+    if (text.charCodeAt(i) === 0x3a) {
+      if (gap >= 0) return undefined;
+      gap = count;
+      i++;
+    }
+  }
+  if (gap < 0) {
+    if (count !== 8) return undefined;
+  } else {
+    if (count > 7) return undefined;
+    const zeros = 8 - count;
+    for (let k = count - 1; k >= gap; k--) g[k + zeros] = g[k]!;
+    for (let k = gap; k < gap + zeros; k++) g[k] = 0;
+  }
+  return formatGroups(g);
+}
+
 /** RFC 5952 canonical text: lower case, longest zero run (>= 2 groups) as `::`. */
 export function formatIPv6(b: Uint8Array, at = 0): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((b[at + i * 2]! << 8) | b[at + i * 2 + 1]!);
+  const g = GROUPS;
+  for (let i = 0; i < 8; i++) g[i] = (b[at + i * 2]! << 8) | b[at + i * 2 + 1]!;
+  return formatGroups(g);
+}
+
+function formatGroups(g: Uint16Array): string {
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {
@@ -125,9 +192,15 @@ export function formatIPv6(b: Uint8Array, at = 0): string {
     }
     i = j;
   }
-  const hex = (x: number): string => x.toString(16);
-  if (bestStart < 0) return g.map(hex).join(':');
-  const left = g.slice(0, bestStart).map(hex).join(':');
-  const right = g.slice(bestStart + bestLen).map(hex).join(':');
-  return `${left}::${right}`;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (out.length > 0 && !out.endsWith(':')) out += ':';
+    out += g[i]!.toString(16);
+  }
+  return out;
 }

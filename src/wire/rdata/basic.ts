@@ -1,6 +1,6 @@
 import { RRType } from '../constants.js';
 import type { Name } from '../name.js';
-import { canonicalIPv4, formatIPv4, formatIPv6, ipv4Number, parseIPv4, parseIPv6 } from './address.js';
+import { canonicalIPv4, canonicalIPv6, formatIPv4, formatIPv6, ipv4Number, parseIPv4, parseIPv6 } from './address.js';
 import { charStringFromToken, charStringToText, registerCodec, type RecordCodec } from './codec.js';
 import { defineTable } from './fields.js';
 
@@ -39,9 +39,9 @@ export const AAAA: RecordCodec<AData> = {
   },
   fromText(t) {
     const tok = t.next('IPv6 address');
-    const b = parseIPv6(tok.text);
-    if (!b) throw t.error(tok, `"${tok.text}" is not an IPv6 address`);
-    return { address: formatIPv6(b) };
+    const address = canonicalIPv6(tok.text);
+    if (address === undefined) throw t.error(tok, `"${tok.text}" is not an IPv6 address`);
+    return { address };
   },
   toText: (v) => v.address,
 };
