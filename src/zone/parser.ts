@@ -487,26 +487,6 @@ export async function* readZoneFileBatches(path: string, opts: ZoneParseOptions)
   async function* run(file: string, real: string): AsyncGenerator<ResourceRecord[]> {
     stack.push({ file, real });
     const lexer = new Lexer(file);
-    const drain = function* (): Generator<ResourceRecord | Extract<Step, { kind: 'include' }>> {
-      for (let e = lexer.shift(); e && !stopped; e = lexer.shift()) {
-        let step: Step;
-        try {
-          step = core.entry(e, file);
-        } catch (x) {
-          fail(x);
-          continue;
-        }
-        if (step.kind === 'record') yield step.rr;
-        else if (step.kind === 'include') yield step;
-        else if (step.kind === 'generate') {
-          try {
-            for (const rr of step.records) yield rr;
-          } catch (x) {
-            fail(x);
-          }
-        }
-      }
-    };
     const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 64 * 1024 });
     try {
       let lexError: unknown;
@@ -525,26 +505,50 @@ export async function* readZoneFileBatches(path: string, opts: ZoneParseOptions)
         let batch: ResourceRecord[] = [];
         let failure: { error: unknown } | undefined;
         let halted = false;
-        const items = drain();
-        for (;;) {
-          let item: IteratorResult<ResourceRecord | Extract<Step, { kind: 'include' }>>;
+        // The entries lexed so far, in a plain loop: a generator between the lexer and the
+        // batches cost an iterator result per record. A recoverable error is reported (`fail`)
+        // and the next entry read; an error `fail` throws on is thrown after the records parsed
+        // before it.
+        for (let e = lexer.shift(); e && !stopped; e = lexer.shift()) {
+          let step: Step;
           try {
-            item = items.next();
+            step = core.entry(e, file);
           } catch (x) {
-            failure = { error: x }; // thrown after the records parsed before it
-            break;
+            try {
+              fail(x);
+            } catch (y) {
+              failure = { error: y };
+              break;
+            }
+            continue;
           }
-          if (item.done) break;
-          const value = item.value;
-          if ('kind' in value) {
-            if (batch.length) yield batch;
-            batch = [];
-            yield* include(value, file);
-          } else {
-            batch.push(value);
+          if (step.kind === 'record') {
+            batch.push(step.rr);
             if (batch.length >= BATCH) {
               yield batch;
               batch = [];
+            }
+          } else if (step.kind === 'include') {
+            if (batch.length) yield batch;
+            batch = [];
+            yield* include(step, file);
+          } else if (step.kind === 'generate') {
+            try {
+              for (const rr of step.records) {
+                batch.push(rr);
+                if (batch.length >= BATCH) {
+                  yield batch;
+                  batch = [];
+                }
+              }
+            } catch (x) {
+              try {
+                fail(x);
+              } catch (y) {
+                failure = { error: y };
+                break;
+              }
+              continue; // as for an entry that failed: the loop's condition sees `stopped`
             }
           }
           if (stopped) {
