@@ -70,11 +70,7 @@ export class FastQuery {
    * Whoever gets a view reads it before the next query, as with `out` itself.
    */
   outView(n: number): Uint8Array {
-    if (n > VIEW_CACHE_MAX) return this.out.subarray(0, n);
-    const views = this.outViews;
-    let v = views[n];
-    if (v === undefined) views[n] = v = this.out.subarray(0, n);
-    return v;
+    return keptView(this.out, this.outViews, n);
   }
 
   // Set by steps on the way (the fast counterparts of Request.state).
@@ -128,11 +124,16 @@ export class ViewCache {
   constructor(private readonly buffer: Uint8Array) {}
 
   get(n: number): Uint8Array {
-    if (n > VIEW_CACHE_MAX) return this.buffer.subarray(0, n);
-    let v = this.views[n];
-    if (v === undefined) this.views[n] = v = this.buffer.subarray(0, n);
-    return v;
+    return keptView(this.buffer, this.views, n);
   }
+}
+
+/** buffer[0, n) from `views` (by n), made and kept there the first time; fresh above the cap. */
+function keptView(buffer: Uint8Array, views: (Uint8Array | undefined)[], n: number): Uint8Array {
+  if (n > VIEW_CACHE_MAX) return buffer.subarray(0, n);
+  let v = views[n];
+  if (v === undefined) views[n] = v = buffer.subarray(0, n);
+  return v;
 }
 
 const NO_ENDPOINT: Endpoint = { address: '', port: 0, family: 4 };

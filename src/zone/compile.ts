@@ -24,7 +24,7 @@ export function compile(origin: Name, byKey: NodeTable): void {
   while (!steps.next().done);
 }
 
-/** Nodes handled between two pauses of `compileAsync` and `canonicalOrderAsync`. */
+/** Nodes handled between two pauses of `compileAsync` and of `Zone.prepareOrder`. */
 const SLICE = 16384;
 
 /**

@@ -505,6 +505,16 @@ export async function* readZoneFileBatches(path: string, opts: ZoneParseOptions)
         let batch: ResourceRecord[] = [];
         let failure: { error: unknown } | undefined;
         let halted = false;
+        // Reports a recoverable error; false, with `failure` set, when `fail` throws it on.
+        const recover = (x: unknown): boolean => {
+          try {
+            fail(x);
+            return true;
+          } catch (y) {
+            failure = { error: y };
+            return false;
+          }
+        };
         // The entries lexed so far, in a plain loop: a generator between the lexer and the
         // batches cost an iterator result per record. A recoverable error is reported (`fail`)
         // and the next entry read; an error `fail` throws on is thrown after the records parsed
@@ -514,12 +524,7 @@ export async function* readZoneFileBatches(path: string, opts: ZoneParseOptions)
           try {
             step = core.entry(e, file);
           } catch (x) {
-            try {
-              fail(x);
-            } catch (y) {
-              failure = { error: y };
-              break;
-            }
+            if (!recover(x)) break;
             continue;
           }
           if (step.kind === 'record') {
@@ -542,12 +547,7 @@ export async function* readZoneFileBatches(path: string, opts: ZoneParseOptions)
                 }
               }
             } catch (x) {
-              try {
-                fail(x);
-              } catch (y) {
-                failure = { error: y };
-                break;
-              }
+              if (!recover(x)) break;
               continue; // as for an entry that failed: the loop's condition sees `stopped`
             }
           }
