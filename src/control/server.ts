@@ -15,8 +15,11 @@ export interface ControlOptions {
   /** File holding the token (trailing whitespace ignored); read once at start. */
   tokenFile?: string;
   provider: ControlProvider;
-  /** Served at /metrics (Prometheus text format). */
-  metrics?: Registry;
+  /**
+   * Served at /metrics (Prometheus text format); a function is called at the first scrape (the
+   * monitor builds its registry, and loads prom-client, only then).
+   */
+  metrics?: Registry | (() => Registry);
 }
 
 export interface ControlServer {
@@ -111,7 +114,8 @@ export async function startControl(opts: ControlOptions): Promise<ControlServer>
     switch (route) {
       case 'GET /metrics': {
         if (!opts.metrics) throw new ControlError(404, 'metrics are not enabled');
-        return sendText(res, 200, await opts.metrics.metrics(), opts.metrics.contentType);
+        const registry = typeof opts.metrics === 'function' ? opts.metrics() : opts.metrics;
+        return sendText(res, 200, await registry.metrics(), registry.contentType);
       }
       case 'GET /api/status': return sendJson(res, 200, await p.status());
       case 'GET /api/stats': return sendJson(res, 200, await p.stats());

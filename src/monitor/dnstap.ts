@@ -4,9 +4,10 @@ import { createWriteStream } from 'node:fs';
 import net from 'node:net';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { Writable } from 'node:stream';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { Name, WireWriter } from '../wire/index.js';
+import { promClient } from './prom.js';
 import { ControlType, DNSTAP_CONTENT_TYPE, FrameDecoder, FstrmError, controlFrame, controlTypeName } from './dnstap-fstrm.js';
 import {
   MessageType, SocketProtocol, addressBytes, encodeDnstapFrame, toTimestamp,
@@ -646,6 +647,7 @@ const EMPTY = Buffer.alloc(0);
  *   portcullis_dnstap_connected (1 while a reader accepts frames)
  */
 export function registerDnstapMetrics(registry: Registry, current: () => DnstapSink | undefined): void {
+  const { Counter, Gauge } = promClient();
   const base = { sent: 0, dropped: 0 };
   let last: DnstapSink | undefined;
   const totals = () => {

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { promClient } from './prom.js';
 import { FINDING_TYPES } from './types.js';
 
 /** Upper bounds (seconds) of the latency histogram. */
@@ -37,6 +38,17 @@ export interface MonitorCountsSource {
   cacheHits(): number;
   cacheMisses(): number;
   queryLogLines(): number;
+  /** Upstream queries that got an answer. */
+  upstreamOk(): number;
+  /** Upstream queries that failed, by reason. */
+  upstreamFailures(): Iterable<[reason: string, count: number]>;
+  /** Open stream connections, and connections accepted since start. */
+  tcpOpen(): number;
+  tcpAccepted(): number;
+  /** Alerts raised, by finding type. */
+  alertsRaised(): Iterable<[type: string, count: number]>;
+  /** Queries the detector throttled or blocked, by action and finding type. */
+  actionsTaken(): Iterable<[action: string, type: string, count: number]>;
 }
 
 /**
@@ -72,7 +84,9 @@ class ScrapedHistogram {
 /**
  * Every Prometheus metric of the server, named `portcullis_<concern>_<what>` (DESIGN: naming).
  * Label values are bounded: query types outside a fixed list become "OTHER", and zone/view come
- * from configuration, never from the query.
+ * from configuration, never from the query. Every value is read from the monitor's plain counts
+ * when scraped, so the monitor builds this (and loads prom-client) only when the registry is
+ * first asked for.
  */
 export class MonitorMetrics {
   readonly registry: Registry;
@@ -96,6 +110,7 @@ export class MonitorMetrics {
   readonly queryLogLines: Counter;
 
   constructor(opts: { registry?: Registry; defaultMetrics?: boolean; cacheSize?: () => number; activeAlerts?: () => Record<string, number>; counts: MonitorCountsSource }) {
+    const { Counter, Gauge, Registry, collectDefaultMetrics } = promClient();
     const registers = [(this.registry = opts.registry ?? new Registry())];
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_process_' });
     const src = opts.counts;
@@ -139,11 +154,32 @@ export class MonitorMetrics {
         this.set(h + m === 0 ? 0 : h / (h + m));
       },
     });
-    this.upstreamQueries = new Counter({ name: 'portcullis_upstream_queries_total', help: 'Queries sent to upstream servers, by outcome', labelNames: ['outcome'], registers });
-    this.upstreamFailures = new Counter({ name: 'portcullis_upstream_failures_total', help: 'Upstream queries that failed, by reason', labelNames: ['reason'], registers });
-    this.tcpConnections = new Gauge({ name: 'portcullis_tcp_connections', help: 'Open TCP/TLS/HTTPS client connections', registers });
-    this.tcpAccepted = new Counter({ name: 'portcullis_tcp_connections_total', help: 'TCP/TLS/HTTPS client connections accepted', registers });
-    this.alerts = new Counter({ name: 'portcullis_detection_alerts_total', help: 'Detector findings raised (new alerts), by type', labelNames: ['type'], registers });
+    this.upstreamQueries = new Counter({
+      name: 'portcullis_upstream_queries_total', help: 'Queries sent to upstream servers, by outcome', labelNames: ['outcome'], registers,
+      collect() {
+        this.reset();
+        let failed = 0;
+        for (const [, n] of src.upstreamFailures()) failed += n;
+        if (src.upstreamOk() > 0) this.inc({ outcome: 'ok' }, src.upstreamOk());
+        if (failed > 0) this.inc({ outcome: 'failure' }, failed);
+      },
+    });
+    this.upstreamFailures = new Counter({
+      name: 'portcullis_upstream_failures_total', help: 'Upstream queries that failed, by reason', labelNames: ['reason'], registers,
+      collect() {
+        this.reset();
+        for (const [reason, n] of src.upstreamFailures()) this.inc({ reason }, n);
+      },
+    });
+    this.tcpConnections = new Gauge({ name: 'portcullis_tcp_connections', help: 'Open TCP/TLS/HTTPS client connections', registers, collect() { this.set(src.tcpOpen()); } });
+    this.tcpAccepted = new Counter({ name: 'portcullis_tcp_connections_total', help: 'TCP/TLS/HTTPS client connections accepted', registers, collect() { this.reset(); this.inc(src.tcpAccepted()); } });
+    this.alerts = new Counter({
+      name: 'portcullis_detection_alerts_total', help: 'Detector findings raised (new alerts), by type', labelNames: ['type'], registers,
+      collect() {
+        this.reset();
+        for (const [type, n] of src.alertsRaised()) this.inc({ type }, n);
+      },
+    });
     const active = opts.activeAlerts;
     this.alertsActive = new Gauge({
       name: 'portcullis_detection_alerts_active', help: 'Alerts currently listed by /api/alerts, by type', labelNames: ['type'], registers,
@@ -153,7 +189,13 @@ export class MonitorMetrics {
         for (const t of FINDING_TYPES) this.set({ type: t }, counts[t] ?? 0);
       },
     });
-    this.actions = new Counter({ name: 'portcullis_detection_actions_total', help: 'Queries throttled or blocked by the detector', labelNames: ['action', 'type'], registers });
+    this.actions = new Counter({
+      name: 'portcullis_detection_actions_total', help: 'Queries throttled or blocked by the detector', labelNames: ['action', 'type'], registers,
+      collect() {
+        this.reset();
+        for (const [action, type, n] of src.actionsTaken()) this.inc({ action, type }, n);
+      },
+    });
     this.queryLogLines = new Counter({ name: 'portcullis_query_log_lines_total', help: 'Query log lines written', registers, collect() { this.reset(); this.inc(src.queryLogLines()); } });
   }
 }

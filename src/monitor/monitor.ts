@@ -103,10 +103,13 @@ class TransportRow implements TransportCounts {
  * per query (the finalize phase makes it). `decide` is asked before answering.
  */
 export class Monitor {
-  readonly metrics: Registry;
   readonly detector: Detector;
   readonly queryLog: QueryLog;
-  private readonly m: MonitorMetrics;
+  /** The Prometheus metrics, built on first use (see `metrics`). */
+  private m: MonitorMetrics | undefined;
+  private readonly metricOptions: { registry?: Registry; defaultMetrics?: boolean };
+  /** Registrations of other parts' metrics, run when the registry is built. */
+  private readonly metricParts: Array<(registry: Registry) => void> = [];
   private readonly logger: Logger;
   private readonly clock: () => number;
   private alertLogSecond = -1;
@@ -130,8 +133,13 @@ export class Monitor {
   private dropped = 0;
   private truncated = 0;
   private tcpOpen = 0;
+  private tcpAccepted = 0;
   private upstreamQueries = 0;
   private upstreamFailures = 0;
+  private readonly failureReasons = new Map<string, number>();
+  private readonly alertsRaised = new Map<string, number>();
+  /** "action\0type" -> queries. */
+  private readonly actionsTaken = new Map<string, number>();
   private readonly perSecond = new Float64Array(60);
   private readonly perSecondEpoch = new Float64Array(60).fill(-1);
   private topMinute = -1;
@@ -154,27 +162,14 @@ export class Monitor {
     const qlMapper = qlPrivacy && qlPrivacy !== mc['client-privacy'] ? clientMapper(qlPrivacy, mc['hash-key']) : this.mapClient;
     this.queryLog = new QueryLog(this.logger.child({ component: 'query-log' }), qlMapper, opts.queryLog);
     const alertLog = this.logger.child({ component: 'detection' });
-    this.m = new MonitorMetrics({
-      registry: opts.registry,
-      defaultMetrics: opts.defaultMetrics,
-      cacheSize: () => this.cacheSize?.() ?? 0,
-      activeAlerts: () => this.alertCounts(),
-      counts: {
-        rows: () => this.allRows,
-        transports: () => this.transportRows.values(),
-        cacheHits: () => this.hits,
-        cacheMisses: () => this.misses,
-        queryLogLines: () => this.queryLog.written,
-      },
-    });
-    this.metrics = this.m.registry;
+    this.metricOptions = { registry: opts.registry, defaultMetrics: opts.defaultMetrics };
     this.detector = new Detector({
       detection: opts.detection,
       mapClient: this.mapClient,
       clock: this.clock,
       onAlert: (a, fresh) => {
         if (!fresh) return;
-        this.m.alerts.inc({ type: a.type });
+        this.alertsRaised.set(a.type, (this.alertsRaised.get(a.type) ?? 0) + 1);
         // A flood of distinct alerts must not become a flood of log lines: at most
         // ALERT_LOG_PER_SECOND lines a second; the next line says how many were left out (the
         // metric, the API and the dashboard still see every alert).
@@ -191,8 +186,47 @@ export class Monitor {
         this.alertLogSuppressed = 0;
         alertLog.warn(suppressed ? { alert: a, suppressed } : { alert: a }, `detection: ${a.type} ${a.domain || ''} from ${a.client} (score ${a.score})`);
       },
-      onAction: (d) => this.m.actions.inc({ action: d.action, type: d.reason }),
+      onAction: (d) => {
+        const key = `${d.action}\0${d.reason}`;
+        this.actionsTaken.set(key, (this.actionsTaken.get(key) ?? 0) + 1);
+      },
     });
+  }
+
+  /**
+   * The Prometheus registry with every metric of the server. Built, and prom-client loaded, the
+   * first time it is asked for (a scrape, the control API); every metric reads the monitor's
+   * plain counts then, so nothing counted before is lost.
+   */
+  get metrics(): Registry {
+    if (this.m === undefined) {
+      this.m = new MonitorMetrics({
+        ...this.metricOptions,
+        cacheSize: () => this.cacheSize?.() ?? 0,
+        activeAlerts: () => this.alertCounts(),
+        counts: {
+          rows: () => this.allRows,
+          transports: () => this.transportRows.values(),
+          cacheHits: () => this.hits,
+          cacheMisses: () => this.misses,
+          queryLogLines: () => this.queryLog.written,
+          upstreamOk: () => this.upstreamQueries - this.upstreamFailures,
+          upstreamFailures: () => this.failureReasons,
+          tcpOpen: () => this.tcpOpen,
+          tcpAccepted: () => this.tcpAccepted,
+          alertsRaised: () => this.alertsRaised,
+          actionsTaken: () => actionEntries(this.actionsTaken),
+        },
+      });
+      for (const register of this.metricParts) register(this.m.registry);
+    }
+    return this.m.registry;
+  }
+
+  /** Registers metrics of another part (dnstap, resolver) with the registry, now or when it is built. */
+  addMetrics(register: (registry: Registry) => void): void {
+    if (this.m === undefined) this.metricParts.push(register);
+    else register(this.m.registry);
   }
 
   /** Applies new settings on reload; counters, windows and alerts are kept. */
@@ -316,18 +350,16 @@ export class Monitor {
   /** The resolver reports every upstream query: 'ok', or a failure reason ('timeout', 'servfail', 'network', ...). */
   upstream(outcome: string): void {
     this.upstreamQueries++;
-    this.m.upstreamQueries.inc({ outcome: outcome === 'ok' ? 'ok' : 'failure' });
     if (outcome !== 'ok') {
       this.upstreamFailures++;
-      this.m.upstreamFailures.inc({ reason: outcome });
+      this.failureReasons.set(outcome, (this.failureReasons.get(outcome) ?? 0) + 1);
     }
   }
 
   /** Stream transports report connections opening (+1) and closing (-1). */
   tcpConnection(delta: 1 | -1): void {
     this.tcpOpen = Math.max(0, this.tcpOpen + delta);
-    this.m.tcpConnections.set(this.tcpOpen);
-    if (delta > 0) this.m.tcpAccepted.inc();
+    if (delta > 0) this.tcpAccepted++;
   }
 
   stats(): MonitorStats {
@@ -403,4 +435,12 @@ function topOf(a: Map<string, Count>, b: Map<string, Count>, n: number): [string
   for (const [k, v] of b) sum.set(k, v.n);
   for (const [k, v] of a) sum.set(k, (sum.get(k) ?? 0) + v.n);
   return [...sum].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, n);
+}
+
+/** [action, type, count] of the detector's action counts keyed "action\0type". */
+function* actionEntries(counts: Map<string, number>): Iterable<[string, string, number]> {
+  for (const [key, n] of counts) {
+    const cut = key.indexOf('\0');
+    yield [key.slice(0, cut), key.slice(cut + 1), n];
+  }
 }

@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { promClient } from './prom.js';
 
 /**
  * What the resolver metrics read, at scrape time only (nothing on the query path). Shaped after
@@ -46,6 +47,7 @@ const RESOLVER_COUNTERS: ReadonlyArray<[stat: string, name: string, help: string
  *   portcullis_resolver_precompiled_total{event="hit"|"store"|"invalidated"}
  */
 export function registerResolverMetrics(registry: Registry, current: () => ResolverStatsSource | undefined): void {
+  const { Counter, Gauge } = promClient();
   // Cumulative counts of resolvers replaced by reloads, per "group.stat".
   const base = new Map<string, number>();
   let last: ResolverStatsSource | undefined;

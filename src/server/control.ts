@@ -143,7 +143,7 @@ export async function startServerControl(server: PortcullisServer, info: { versi
   const c = server.config.control;
   if (!c) return undefined;
   const provider = new ServerControl(server, info);
-  const control = await startControl({ listen: c.listen, token: c.token, tokenFile: c['token-file'], provider, metrics: server.runtime.monitor.metrics });
+  const control = await startControl({ listen: c.listen, token: c.token, tokenFile: c['token-file'], provider, metrics: () => server.runtime.monitor.metrics });
   provider.startTcpCounts();
   return { control, provider };
 }

@@ -522,8 +522,9 @@ export class Runtime {
       logger,
       defaultMetrics: true,
     });
-    registerDnstapMetrics(this.monitor.metrics, () => this.dnstap);
-    registerResolverMetrics(this.monitor.metrics, () => this.resolver);
+    // Registered when the registry is first read: serving alone never loads prom-client.
+    this.monitor.addMetrics((r) => registerDnstapMetrics(r, () => this.dnstap));
+    this.monitor.addMetrics((r) => registerResolverMetrics(r, () => this.resolver));
   }
 
   /**
