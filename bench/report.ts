@@ -34,6 +34,10 @@ export interface LoadRun {
   records?: number;
   /** From spawn to the first answer, which every server gives only after loading. */
   loadSeconds?: number;
+  /** CPU seconds of the process tree at the first answer. */
+  cpuSeconds?: number;
+  /** Minor page faults of the process tree at the first answer (memory touched, bench/proc.ts). */
+  minorFaults?: number;
   /** Proportional set size of the process tree after loading, bytes. */
   pssBytes?: number;
   rssBytes?: number;
@@ -83,10 +87,10 @@ export function toMarkdown(r: BenchReport): string {
   out.push('', '## Authoritative', '', qpsTable(r.authoritative), '');
   out.push('## Cached resolver', '', qpsTable(r.resolver), '');
   out.push('## Zone load (generated zone)', '');
-  out.push('| server | records | load s | PSS MB | RSS MB | AXFR s |', '|---|---:|---:|---:|---:|---:|');
+  out.push('| server | records | load s | CPU s | page faults | PSS MB | RSS MB | AXFR s |', '|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const l of r.load) {
-    if (l.skipped) out.push(`| ${l.server} | skipped: ${l.skipped.split('\n')[0]!.replace(/\|/g, '/')} | | | | |`);
-    else out.push(`| ${l.server} | ${f0(l.records)} | ${f2(l.loadSeconds)} | ${mb(l.pssBytes)} | ${mb(l.rssBytes)} | ${l.axfrSeconds !== undefined ? f2(l.axfrSeconds) : (l.axfrNote ?? '-')} |`);
+    if (l.skipped) out.push(`| ${l.server} | skipped: ${l.skipped.split('\n')[0]!.replace(/\|/g, '/')} | | | | | | |`);
+    else out.push(`| ${l.server} | ${f0(l.records)} | ${f2(l.loadSeconds)} | ${f2(l.cpuSeconds)} | ${f0(l.minorFaults)} | ${mb(l.pssBytes)} | ${mb(l.rssBytes)} | ${l.axfrSeconds !== undefined ? f2(l.axfrSeconds) : (l.axfrNote ?? '-')} |`);
   }
   if (r.workers) {
     out.push('', '## Workers', '', `workers: 1 → ${f0(r.workers.one)} qps (${f0(r.workers.perCpuOne)} per CPU-s); workers: 2 → ${f0(r.workers.two)} qps (${f0(r.workers.perCpuTwo)} per CPU-s); ratio ${f2(r.workers.ratio)} in qps, ${f2(r.workers.perCpuRatio)} per CPU-s. ${r.workers.note}`);

@@ -12,7 +12,7 @@ import { generateZone, GEN_ORIGIN } from './gen-zone.js';
 import { generateQueries, toDnsperfInput, QUERY_MIX } from './queries.js';
 import { findBinary, MissingPeer, probe, startAuth, startResolver, type AuthName, type ResolverName, type Running } from './peers.js';
 import { runDnsperf, type DnsperfOptions } from './dnsperf.js';
-import { cpuSeconds, memory } from './proc.js';
+import { cpuSeconds, memory, minorFaults } from './proc.js';
 import { timeAxfr } from './axfr.js';
 import { benchCodec, benchParse } from './codec.js';
 import { summariseProfileFile } from './profile.js';
@@ -265,10 +265,12 @@ async function benchLoad(o: BenchOptions, dir: string, pinned: boolean, notes: s
     let s: Running | undefined;
     try {
       s = await startAuth(a.name, { origin: GEN_ORIGIN, file, address: a.address, port: LOAD_PORT, cpu: pinned ? SERVER_CPU : undefined, readyTimeoutMs: 600_000, requireNoError: true }, { cli: cliPath() });
+      const cpuToAnswer = cpuSeconds(s.pid);
+      const faultsToAnswer = minorFaults(s.pid);
       // Let lazy structures settle, as an operator would see the server a moment after start.
       await new Promise((r) => setTimeout(r, 1000));
       const mem = memory(s.pid);
-      const run: LoadRun = { server: a.name, records: written, loadSeconds: s.startMs / 1000, pssBytes: mem.pss, rssBytes: mem.rss };
+      const run: LoadRun = { server: a.name, records: written, loadSeconds: s.startMs / 1000, cpuSeconds: cpuToAnswer, minorFaults: faultsToAnswer, pssBytes: mem.pss, rssBytes: mem.rss };
       try {
         const x = await timeAxfr(s.address, s.port, GEN_ORIGIN, o.quick ? 60_000 : 300_000);
         run.axfrSeconds = x.seconds;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toMarkdown, toSvg, withRatios, type BenchReport, type ServerRun } from '../../bench/report.js';
-import { cpuSeconds, memory, parseKbField, parseStat, processTree } from '../../bench/proc.js';
+import { cpuSeconds, memory, minorFaults, parseKbField, parseStat, processTree } from '../../bench/proc.js';
 import { summariseProfile } from '../../bench/profile.js';
 import { parseArgs } from '../../bench/run.js';
 
@@ -24,14 +24,14 @@ test('toMarkdown has a row per server, skipped ones with their reason', () => {
   const report: BenchReport = {
     started: '2026-01-01T00:00:00Z', quick: true, machine: { cpus: 2, model: 'x', node: '20', kernel: '6' },
     method: ['pinned'], authoritative: withRatios(runs), resolver: [], notes: ['a note'],
-    load: [{ server: 'portcullis', records: 1000, loadSeconds: 1.5, pssBytes: 50e6, rssBytes: 60e6, axfrNote: 'not served' }],
+    load: [{ server: 'portcullis', records: 1000, loadSeconds: 1.5, cpuSeconds: 1.25, minorFaults: 12345, pssBytes: 50e6, rssBytes: 60e6, axfrNote: 'not served' }],
     workers: { one: 10, two: 18, ratio: 1.8, note: 'unpinned' },
   };
   const md = toMarkdown(report);
   assert.match(md, /\| portcullis \| 80,000 \|.*\| 0\.900 \| 0\.90 \/ 4\.25 \/ 0\.80 \|/, 'the median p99 and each round');
   assert.match(md, /\| nsd \| 160,000 \|.*\| 0\.50 \|/);
   assert.match(md, /\| knot \| skipped: knotd not installed/);
-  assert.match(md, /\| portcullis \| 1,000 \| 1\.50 \| 50 \| 60 \| not served \|/);
+  assert.match(md, /\| portcullis \| 1,000 \| 1\.50 \| 1\.25 \| 12,345 \| 50 \| 60 \| not served \|/);
   assert.match(md, /ratio 1\.80/);
   assert.match(md, /--quick/);
   assert.match(md, /- a note/);
@@ -54,7 +54,7 @@ test('toSvg draws one bar per measured server, scaled to the largest', () => {
 
 test('parseStat copes with spaces and parentheses in the command name', () => {
   const line = '1234 (node (x) y) S 99 1 1 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 11 0 500 1000 200';
-  assert.deepEqual(parseStat(line), { ppid: 99, utime: 250, stime: 75 });
+  assert.deepEqual(parseStat(line), { ppid: 99, minflt: 100, utime: 250, stime: 75 });
   assert.equal(parseKbField('Name:\tnode\nVmRSS:\t  2048 kB\n', 'VmRSS'), 2048 * 1024);
   assert.equal(parseKbField('Pss:  10 kB\n', 'VmRSS'), undefined);
 });
@@ -68,6 +68,12 @@ test('our own process: in its tree, uses CPU, has memory', { skip: process.platf
   assert.ok(cpuSeconds(process.pid) > before, 'CPU time grew after a busy loop');
   const m = memory(process.pid);
   assert.ok(m.rss > 10e6 && m.pss > 0 && m.pss <= m.rss * 1.01, JSON.stringify(m));
+  // 40 MB touched for the first time: one minor fault per 4 KiB page (fewer with huge pages).
+  const faults = minorFaults(process.pid);
+  const fresh = new Uint8Array(40 * 1024 * 1024);
+  for (let i = 0; i < fresh.length; i += 4096) fresh[i] = 1;
+  const more = minorFaults(process.pid) - faults;
+  assert.ok(more > 1000, `${more} minor faults for 10,240 new pages`);
 });
 
 test('summariseProfile adds self time per function', () => {
