@@ -112,7 +112,9 @@ export class MonitorMetrics {
   constructor(opts: { registry?: Registry; defaultMetrics?: boolean; cacheSize?: () => number; activeAlerts?: () => Record<string, number>; counts: MonitorCountsSource }) {
     const { Counter, Gauge, Registry, collectDefaultMetrics } = promClient();
     const registers = [(this.registry = opts.registry ?? new Registry())];
-    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_process_' });
+    // prom-client's names start with process_ or nodejs_: portcullis_process_cpu_seconds_total,
+    // portcullis_nodejs_heap_size_used_bytes, ...
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
     const src = opts.counts;
     this.queries = new Counter({
       name: 'portcullis_queries_total', help: 'Queries received, by transport, query type, view and zone',

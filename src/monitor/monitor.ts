@@ -19,7 +19,7 @@ export interface MonitorOptions {
   logger?: Logger;
   /** Registry to register the metrics in (default: a new one). */
   registry?: Registry;
-  /** Also collect Node's process metrics (`portcullis_process_*`). */
+  /** Also collect Node's process metrics (`portcullis_process_*`, `portcullis_nodejs_*`). */
   defaultMetrics?: boolean;
   /** Current time in ms (default Date.now); tests pass virtual time. */
   clock?: () => number;

@@ -48,7 +48,8 @@ control: { listen: "127.0.0.72:16287" }
     // Registered by the wiring before the registry existed (Monitor.addMetrics).
     assert.equal(value('portcullis_dnstap_connected'), 0);
     assert.equal(value('portcullis_resolver_queries_total'), 0);
-    assert.match(text, /^portcullis_process_\w*cpu_seconds_total /m, 'Node process metrics');
+    assert.match(text, /^portcullis_process_cpu_seconds_total /m, 'Node process metrics, named once');
+    assert.match(text, /^portcullis_nodejs_heap_size_used_bytes /m);
 
     // Counting goes on after the registry exists, and a later registration joins at once.
     monitor.upstream('servfail');
