@@ -42,6 +42,10 @@ if (files.length === 0) {
   process.exit(1);
 }
 console.log(`run-tests: ${suite}: ${files.length} files`);
-const args = ['--test', '--test-reporter=spec', ...files.map((f) => relative(process.cwd(), f))];
+// A hang guard, not a speed limit: a test still running after 10 minutes fails (and says so)
+// instead of holding the suite, and CI, until an outer limit kills it; far longer than any test
+// takes. PORTCULLIS_TEST_TIMEOUT_MS changes it (0: none).
+const timeoutMs = Number(process.env.PORTCULLIS_TEST_TIMEOUT_MS ?? 600_000);
+const args = ['--test', '--test-reporter=spec', ...(timeoutMs > 0 ? [`--test-timeout=${timeoutMs}`] : []), ...files.map((f) => relative(process.cwd(), f))];
 const res = spawnSync(process.execPath, args, { stdio: 'inherit' });
 process.exit(res.status ?? 1);
