@@ -69,3 +69,46 @@ test('malformed messages raise WireError only', () => {
   extra.set(q);
   assert.throws(() => decodeMessage(extra), /after the last record/);
 });
+
+test('encodes share one lent buffer: each result is its own copy, a writer lent meanwhile gets its own, and a failed encode gives the buffer back', async () => {
+  const { WireWriter } = await import('./writer.js');
+  const msg = (id: number, name: string) => makeMessage({ id, qr: true, question: [{ name: Name.parse(name), type: RRType.A, class: RRClass.IN }],
+    answer: [recordFromText(`${name} 300 IN A 192.0.2.${id}`)], edns: { udpSize: 1232, version: 0, do: false, z: 0, options: [] } });
+  const a = encodeMessage(msg(1, 'one.example.'));
+  const aCopy = Buffer.from(a);
+  const b = encodeMessage(msg(2, 'a-longer-name.example.'));
+  assert.deepEqual(Buffer.from(a), aCopy, 'a later encode did not write over an earlier result');
+  assert.notEqual(a.buffer, b.buffer);
+  assert.equal(decodeMessage(b).answer[0]!.data.address, '192.0.2.2');
+  assert.ok(a.buffer.byteLength < 4096 && b.buffer.byteLength < 4096, 'results are exact-size copies, not views of the lent buffer');
+  // The same without EDNS (the result is then the writer's own copy, not one made with the OPT).
+  const plain = (id: number, name: string) => ({ ...msg(id, name), edns: undefined });
+  const c = encodeMessage(plain(4, 'c.example.'));
+  const cCopy = Buffer.from(c);
+  encodeMessage(plain(5, 'a-much-longer-name-than-before.example.'));
+  assert.deepEqual(Buffer.from(c), cCopy, 'a later encode did not write over an earlier result (no EDNS)');
+  assert.ok(c.buffer.byteLength < 4096);
+
+  // While one writer holds the buffer, the next gets a buffer of its own; after giveBack, the
+  // buffer is lent again.
+  const first = WireWriter.lend(65535);
+  const second = WireWriter.lend(65535);
+  assert.notEqual(first.buf, second.buf);
+  first.u16(0xabcd);
+  second.u16(0x1234);
+  assert.deepEqual([...first.finish()], [0xab, 0xcd]);
+  const lent = first.buf;
+  first.giveBack();
+  second.giveBack();
+  const third = WireWriter.lend(512);
+  assert.equal(third.buf, lent, 'the same buffer, lent again');
+  third.giveBack();
+
+  // An encode that throws (a record whose data does not fit its type) still gives the buffer back.
+  const bad = makeMessage({ id: 3, qr: true, question: [], answer: [{ name: Name.parse('x.example.'), type: RRType.A, class: RRClass.IN, ttl: 1, data: { address: 'not an address' } }] });
+  assert.throws(() => encodeMessage(bad));
+  const after = WireWriter.lend(512);
+  assert.equal(after.buf, lent, 'given back after the failed encode');
+  after.giveBack();
+  assert.deepEqual(Buffer.from(encodeMessage(msg(1, 'one.example.'))), aCopy);
+});

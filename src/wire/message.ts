@@ -111,7 +111,16 @@ export function encodeMessage(msg: Message, opts: EncodeOptions = {}): Uint8Arra
   const maxSize = Math.min(opts.maxSize ?? 65535, 65535);
   const compress = opts.compress ?? true;
   const optLen = msg.edns ? 11 + msg.edns.options.reduce((n, o) => n + 4 + o.data.length, 0) : 0;
-  const w = new WireWriter(Math.max(HEADER_SIZE, maxSize - optLen), Math.min(maxSize, 4096), compress);
+  const w = WireWriter.lend(Math.max(HEADER_SIZE, maxSize - optLen), compress);
+  try {
+    return encodeInto(w, msg, compress, optLen);
+  } finally {
+    w.giveBack();
+  }
+}
+
+/** The body of encodeMessage, writing into `w`; the result is a copy (`w` is lent). */
+function encodeInto(w: WireWriter, msg: Message, compress: boolean, optLen: number): Uint8Array {
   let tc = msg.tc;
   const counts = [0, 0, 0, 0];
   w.u16(msg.id);

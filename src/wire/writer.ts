@@ -1,5 +1,7 @@
 import { Name } from './name.js';
 
+const EMPTY = new Uint8Array(0);
+
 /** Raised when a message would exceed the writer's size limit; the caller rolls back. */
 export class Overflow extends Error {
   constructor() {
@@ -18,11 +20,48 @@ export class Overflow extends Error {
  * mark (RRset boundary) and set TC. Compression entries added after a mark are forgotten on
  * rollback so no pointer ever refers to bytes that were cut.
  */
+/**
+ * One buffer of the largest message size, lent to one writer at a time (`WireWriter.lend`): a
+ * message encoded in it allocates only its result. A fresh 4 KiB buffer per message (zeroed,
+ * outside the heap, released later by the collector) was most of the cost of encoding a small
+ * message. Undefined while lent: a writer made meanwhile (an encode inside an encode) gets its own.
+ */
+const SPARE_SIZE = 65536;
+let spare: Uint8Array | undefined = new Uint8Array(SPARE_SIZE);
+
 export class WireWriter {
   buf: Uint8Array;
   pos = 0;
   private readonly names = new Map<string, number>();
   private readonly added: string[] = [];
+  /** True while `buf` is the lent spare buffer (see `lend`). */
+  private lent = false;
+
+  /**
+   * A writer over the spare buffer when it is free (else over a new one), for a caller that
+   * copies what it wrote out (`finish`, or its own copy) and then calls `giveBack`. Nothing may
+   * keep `buf` after that.
+   */
+  static lend(limit: number, compression = true): WireWriter {
+    const w = new WireWriter(limit, 0, compression);
+    if (spare !== undefined && limit <= SPARE_SIZE) {
+      w.buf = spare;
+      w.lent = true;
+      spare = undefined;
+    } else {
+      w.buf = new Uint8Array(Math.min(limit, 4096));
+    }
+    return w;
+  }
+
+  /** Returns the lent buffer (a no-op for a writer that was not lent one). */
+  giveBack(): void {
+    if (!this.lent) return;
+    this.lent = false;
+    spare = this.buf;
+    this.buf = EMPTY;
+    this.pos = 0;
+  }
 
   constructor(
     readonly limit = 65535,
