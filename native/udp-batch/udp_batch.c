@@ -9,7 +9,10 @@
 // references until close(); array buffer contents never move):
 //   recv:  BATCH slots of SLOT bytes, the datagrams as received
 //   send:  BATCH slots of SLOT bytes, replies written by JavaScript
-//   meta:  BATCH x META int32: [length received, port, family (4|6), reply length (0 = none)]
+//   meta:  BATCH x META int32: [length received, port, family (4|6), reply length (0 = none)],
+//          then one more int32: the number of batches flushed so far. A reply the pipeline
+//          finishes while its batch's callback is still draining promise jobs goes in its slot
+//          and out with the batch; JavaScript reads this count to know that the batch is gone.
 //   addr:  BATCH x 16 bytes: the sender's address (4 bytes for IPv4, 16 for IPv6)
 // Only plain N-API (node_api.h) and libuv (uv.h), both shipped with Node's headers.
 #define _GNU_SOURCE
@@ -41,7 +44,7 @@ typedef struct {
   napi_ref self;
   napi_async_context async_ctx;
   napi_ref buf_refs[4];
-  int started, poll_pending, finalized;
+  int started, poll_pending, finalized, flush_count;
   unsigned char *recv;
   unsigned char *send;
   int32_t *meta;
@@ -140,6 +143,7 @@ static void flush_replies(udp_sock *s, int n) {
     s->send_errors++;
     off++;
   }
+  if (s->flush_count) s->meta[BATCH * META]++;
 }
 
 static void on_readable(uv_poll_t *h, int status, int events) {
@@ -282,10 +286,19 @@ static napi_value Start(napi_env env, napi_callback_info info) {
   if (s->closed || s->started || argc < 7) return throw_errno(env, "udp-batch: start", EINVAL);
   void *recv, *send, *meta, *addr;
   if (!buffer_of(env, argv[1], (size_t)BATCH * SLOT, &recv) || !buffer_of(env, argv[2], (size_t)BATCH * SLOT, &send) ||
-      !buffer_of(env, argv[3], (size_t)BATCH * META * 4, &meta) || !buffer_of(env, argv[4], (size_t)BATCH * 16, &addr))
+      !(buffer_of(env, argv[3], ((size_t)BATCH * META + 1) * 4, &meta) || buffer_of(env, argv[3], (size_t)BATCH * META * 4, &meta)) || !buffer_of(env, argv[4], (size_t)BATCH * 16, &addr))
     return throw_errno(env, "udp-batch: start: buffers of the wrong size", EINVAL);
   for (int i = 0; i < 4; i++) CHECK(napi_create_reference(env, argv[1 + i], 1, &s->buf_refs[i]));
   s->recv = recv; s->send = send; s->meta = meta; s->addr = addr;
+  // A caller that does not read the flush count (an older build of the JavaScript side) passes
+  // the meta buffer without it.
+  size_t meta_len = 0;
+  napi_typedarray_type mt;
+  napi_value mab;
+  size_t moff;
+  void *mdata;
+  CHECK(napi_get_typedarray_info(env, argv[3], &mt, &meta_len, &mdata, &mab, &moff));
+  s->flush_count = meta_len == (size_t)BATCH * META + 1;
   CHECK(napi_create_reference(env, argv[5], 1, &s->on_batch));
   CHECK(napi_create_reference(env, argv[6], 1, &s->self));
   napi_value name;
@@ -443,6 +456,9 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "SLOT", v);
   napi_create_int32(env, META, &v);
   napi_set_named_property(env, exports, "META", v);
+  // The meta buffer ends with the count of batches flushed (one int32 after BATCH x META).
+  napi_create_int32(env, 1, &v);
+  napi_set_named_property(env, exports, "FLUSH_COUNT", v);
   return exports;
 }
 

@@ -26,6 +26,11 @@ export interface NativeUdp {
   readonly BATCH: number;
   readonly SLOT: number;
   readonly META: number;
+  /**
+   * 1 when the meta buffer ends with one more int32, the count of batches flushed (a reply
+   * finished while its batch is still open goes out with it); absent in an older build.
+   */
+  readonly FLUSH_COUNT?: number;
 }
 
 let loaded: NativeUdp | null | undefined;

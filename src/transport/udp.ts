@@ -43,6 +43,10 @@ export class UdpListener {
   backend: 'batched' | 'dgram' = 'dgram';
   /** Queries answered by the fast path (the rest of `answered` went through the pipeline). */
   fastAnswered = 0;
+  /** Replies of the pipeline that went out with their own batch (see `serve`). */
+  slowInBatch = 0;
+  /** Index in `meta` of the addon's count of flushed batches; -1 without it. */
+  private flushAt = -1;
   private socket: Socket | undefined;
   private native: NativeUdp | undefined;
   private handle: NativeHandle | undefined;
@@ -97,7 +101,9 @@ export class UdpListener {
       this.metaWidth = native.META;
       this.recv = Buffer.allocUnsafeSlow(native.BATCH * native.SLOT);
       this.send = Buffer.allocUnsafeSlow(native.BATCH * native.SLOT);
-      this.meta = new Int32Array(native.BATCH * native.META);
+      const counted = native.FLUSH_COUNT === 1;
+      this.meta = new Int32Array(native.BATCH * native.META + (counted ? 1 : 0));
+      this.flushAt = counted ? native.BATCH * native.META : -1;
       this.addr = new Uint8Array(native.BATCH * 16);
       for (let i = 0; i < native.BATCH; i++) {
         this.sendSlots.push(this.send.subarray(i * native.SLOT, (i + 1) * native.SLOT));
@@ -185,7 +191,7 @@ export class UdpListener {
       const out = this.fast(raw, client, port, family, now);
       if (out === undefined) {
         // The pipeline keeps the bytes past this batch: a copy.
-        this.slowPath(Buffer.from(raw), client, port, family);
+        this.slowPath(Buffer.from(raw), client, port, family, i, this.flushAt >= 0 ? meta[this.flushAt]! : 0);
       } else if (out !== null) {
         if (out.buffer === target.buffer && out.byteOffset === target.byteOffset) meta[m + 3] = out.length;
         else if (out.length <= slot) {
@@ -238,15 +244,19 @@ export class UdpListener {
     }
   }
 
-  private slowPath(raw: Uint8Array, address: string, port: number, family: 4 | 6): void {
+  /**
+   * The pipeline for one datagram. `slot` is its place in the batch being read (-1 outside a
+   * batch) and `flushes` the addon's count of flushed batches when that batch was handed over.
+   */
+  private slowPath(raw: Uint8Array, address: string, port: number, family: 4 | 6, slot = -1, flushes = 0): void {
     if (this.inflight >= this.maxInflight) {
       this.stats.dropped++;
       return;
     }
-    void this.serve(raw, { address, port, family });
+    void this.serve(raw, { address, port, family }, slot, flushes);
   }
 
-  private async serve(buf: Uint8Array, client: Endpoint): Promise<void> {
+  private async serve(buf: Uint8Array, client: Endpoint, slot = -1, flushes = 0): Promise<void> {
     const req = buildRequest(buf, client, this.local, 'udp', this.address.text);
     if (!req) {
       this.stats.dropped++;
@@ -255,7 +265,15 @@ export class UdpListener {
     this.inflight++;
     try {
       const wire = replyBytes(await this.handler(req));
-      if (wire && this.sendNow(wire, client)) this.stats.answered++;
+      if (wire && slot >= 0 && this.flushAt >= 0 && this.meta[this.flushAt] === flushes && wire.length <= this.slot) {
+        // Finished while the addon is still running its batch's promise jobs (an answer that
+        // waited on nothing outside the process): it goes out with the batch's sendmmsg
+        // instead of a sendto of its own. Its slot was left empty by the fast path.
+        this.sendSlots[slot]!.set(wire);
+        this.meta[slot * this.metaWidth + 3] = wire.length;
+        this.slowInBatch++;
+        this.stats.answered++;
+      } else if (wire && this.sendNow(wire, client)) this.stats.answered++;
       else this.stats.dropped++;
     } catch (err) {
       this.stats.errors++;

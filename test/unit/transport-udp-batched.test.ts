@@ -56,6 +56,43 @@ async function burst(port: number, n: number, wave = 200, waitMs = 3000): Promis
   return got;
 }
 
+test('udp (batched addon): pipeline answers ready before the batch is flushed go out with it; later ones on their own', async (t) => {
+  if (!loadNativeUdp()) {
+    if (process.env.CI === 'true') assert.fail(`the addon must load under CI: ${nativeUdpStatus().detail}`);
+    return t.skip(`addon not available: ${nativeUdpStatus().detail}`);
+  }
+  // Odd IDs take the pipeline. IDs 1 mod 4 answer within the batch's promise jobs (a few awaits,
+  // nothing outside the process); IDs 3 mod 4 wait for the next turn of the event loop.
+  const mixed: Handler = async (req) => {
+    const id = (req.raw[0]! << 8) | req.raw[1]!;
+    if (id % 4 === 3) await new Promise((r) => setImmediate(r));
+    else for (let i = 0; i < 5; i++) await Promise.resolve();
+    return { wire: reply(req.raw, id % 4 === 3 ? 3 : 2) };
+  };
+  const l = new UdpListener(parseListenAddress('127.0.0.1:0'), mixed, { fast, batched: true });
+  await l.start();
+  try {
+    const n = 2000;
+    const got = await burst(l.port, n);
+    const size = query('www.example.', 'A', { id: 0 }).length + 1;
+    let inBatchKind = 0;
+    for (const [id, b] of got) {
+      const by = b[b.length - 1];
+      assert.equal(by, id % 2 === 0 ? 1 : id % 4 === 1 ? 2 : 3, `query ${id} answered by the right path`);
+      assert.equal(b.length, size, `query ${id}: the whole reply and nothing more`);
+      assert.equal((b[0]! << 8) | b[1]!, id);
+      if (by === 2) inBatchKind++;
+    }
+    const ns = l.nativeStats()!;
+    t.diagnostic(`${got.size}/${n} answered; ${l.slowInBatch} pipeline replies sent with their batch, of ${inBatchKind} that could be; addon [received, sent, errors, batches, truncated] ${ns.join(', ')}`);
+    assert.equal(got.size, n, 'every query answered once');
+    assert.equal(l.stats.answered, n);
+    assert.equal(l.slowInBatch, inBatchKind, 'every reply ready within its batch went out with it, and no later one');
+  } finally {
+    await l.close();
+  }
+});
+
 for (const batched of [true, false]) {
   const name = batched ? 'batched addon' : 'node:dgram';
   test(`udp (${name}): a burst of 2,000 queries, each answered once, fast or by the pipeline`, async (t) => {
