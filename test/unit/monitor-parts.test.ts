@@ -101,6 +101,62 @@ test('sliding counters forget old buckets; recent keys tell window from before',
   assert.equal(k.countSince(0), 2);
 });
 
+test('RecentKeys answers as a plain map-and-ring model does, over long random streams (eviction moves entries in its index)', () => {
+  /** The reference: a Map from key to slot and a ring of first-seen order, as RecentKeys behaves. */
+  class Model {
+    slots = new Map<string, number>();
+    keys: string[] = [];
+    times: number[] = [];
+    oldest = 0;
+    constructor(readonly cap: number) {}
+    see(key: string, time: number, windowMs: number): number {
+      const slot = this.slots.get(key);
+      if (slot !== undefined) {
+        const prev = this.times[slot]!;
+        this.times[slot] = time;
+        return time - prev < windowMs ? Seen.InWindow : Seen.BeforeWindow;
+      }
+      if (this.keys.length < this.cap) {
+        this.slots.set(key, this.keys.length);
+        this.keys.push(key);
+        this.times.push(time);
+      } else {
+        const at = this.oldest;
+        this.slots.delete(this.keys[at]!);
+        this.keys[at] = key;
+        this.times[at] = time;
+        this.slots.set(key, at);
+        this.oldest = at + 1 === this.cap ? 0 : at + 1;
+      }
+      return Seen.Never;
+    }
+  }
+  let seed = 12345;
+  const rnd = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  let steps = 0;
+  for (const cap of [1, 2, 3, 7, 16, 100, 256, 1024]) {
+    for (const pool of [3, 40, 700, 20_000]) {
+      const ours = new RecentKeys(cap);
+      const model = new Model(cap);
+      // Keys of several lengths, some differing only in case or one character.
+      const keys = Array.from({ length: pool }, (_, i) => (i % 3 === 0 ? `h${i}` : i % 3 === 1 ? `H${i}.x-${i % 7}` : `${'ab'.repeat(i % 5)}${i}`));
+      let t = 0;
+      for (let i = 0; i < 25_000; i++) {
+        t += Math.floor(rnd() * 40);
+        // Mostly a small hot set, sometimes anything: both hits and evictions happen.
+        const key = keys[rnd() < 0.7 ? Math.floor(rnd() * Math.min(pool, cap + 2)) : Math.floor(rnd() * pool)]!;
+        const want = model.see(key, t, 1000);
+        const got = ours.see(key, t, 1000);
+        if (got !== want) assert.fail(`cap ${cap}, ${pool} keys, step ${i}: see(${key}) gave ${got}, the model ${want}`);
+        steps++;
+      }
+      assert.equal(ours.size, model.keys.length);
+      assert.equal(ours.countSince(t - 5000), model.times.filter((x) => x >= t - 5000).length);
+    }
+  }
+  assert.equal(steps, 8 * 4 * 25_000);
+});
+
 test('detection config: defaults, overrides and errors', () => {
   const s = detectionSettings({ window: 30, thresholds: { beaconing: 0.8 }, actions: { tunneling: 'block' } });
   assert.equal(s.windowMs, 30_000);
