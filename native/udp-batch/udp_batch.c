@@ -285,20 +285,15 @@ static napi_value Start(napi_env env, napi_callback_info info) {
   if (!s) return NULL;
   if (s->closed || s->started || argc < 7) return throw_errno(env, "udp-batch: start", EINVAL);
   void *recv, *send, *meta, *addr;
+  // A caller that does not read the flush count (an older build of the JavaScript side) passes
+  // the meta buffer without it.
+  int counted = buffer_of(env, argv[3], ((size_t)BATCH * META + 1) * 4, &meta);
   if (!buffer_of(env, argv[1], (size_t)BATCH * SLOT, &recv) || !buffer_of(env, argv[2], (size_t)BATCH * SLOT, &send) ||
-      !(buffer_of(env, argv[3], ((size_t)BATCH * META + 1) * 4, &meta) || buffer_of(env, argv[3], (size_t)BATCH * META * 4, &meta)) || !buffer_of(env, argv[4], (size_t)BATCH * 16, &addr))
+      !(counted || buffer_of(env, argv[3], (size_t)BATCH * META * 4, &meta)) || !buffer_of(env, argv[4], (size_t)BATCH * 16, &addr))
     return throw_errno(env, "udp-batch: start: buffers of the wrong size", EINVAL);
   for (int i = 0; i < 4; i++) CHECK(napi_create_reference(env, argv[1 + i], 1, &s->buf_refs[i]));
   s->recv = recv; s->send = send; s->meta = meta; s->addr = addr;
-  // A caller that does not read the flush count (an older build of the JavaScript side) passes
-  // the meta buffer without it.
-  size_t meta_len = 0;
-  napi_typedarray_type mt;
-  napi_value mab;
-  size_t moff;
-  void *mdata;
-  CHECK(napi_get_typedarray_info(env, argv[3], &mt, &meta_len, &mdata, &mab, &moff));
-  s->flush_count = meta_len == (size_t)BATCH * META + 1;
+  s->flush_count = counted;
   CHECK(napi_create_reference(env, argv[5], 1, &s->on_batch));
   CHECK(napi_create_reference(env, argv[6], 1, &s->self));
   napi_value name;

@@ -14,13 +14,6 @@ export class Overflow extends Error {
 }
 
 /**
- * Growable output buffer with RFC 1035 name compression.
- *
- * `limit` bounds the size: a write past it throws `Overflow` so the encoder can roll back to a
- * mark (RRset boundary) and set TC. Compression entries added after a mark are forgotten on
- * rollback so no pointer ever refers to bytes that were cut.
- */
-/**
  * One buffer of the largest message size, lent to one writer at a time (`WireWriter.lend`): a
  * message encoded in it allocates only its result. A fresh 4 KiB buffer per message (zeroed,
  * outside the heap, released later by the collector) was most of the cost of encoding a small
@@ -29,6 +22,13 @@ export class Overflow extends Error {
 const SPARE_SIZE = 65536;
 let spare: Uint8Array | undefined = new Uint8Array(SPARE_SIZE);
 
+/**
+ * Growable output buffer with RFC 1035 name compression.
+ *
+ * `limit` bounds the size: a write past it throws `Overflow` so the encoder can roll back to a
+ * mark (RRset boundary) and set TC. Compression entries added after a mark are forgotten on
+ * rollback so no pointer ever refers to bytes that were cut.
+ */
 export class WireWriter {
   buf: Uint8Array;
   pos = 0;
