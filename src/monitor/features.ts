@@ -60,9 +60,11 @@ function computeFeatures(qname: Name | string, zone?: string): NameFeatures {
   const labels = lowerLabelsOf(qname);
   const n = labels.length;
   let keep: number;
+  let domain: string | undefined;
   if (zone !== undefined && zone !== '' && zone !== '.') {
-    const zl = zone.endsWith('.') ? zone.slice(0, -1).split('.').length : zone.split('.').length;
-    keep = Math.min(n, zl);
+    const z = zoneDomain(zone);
+    keep = Math.min(n, z.labels);
+    if (keep === z.labels) domain = z.domain;
   } else if (n <= 2) {
     keep = n;
   } else {
@@ -70,7 +72,7 @@ function computeFeatures(qname: Name | string, zone?: string): NameFeatures {
     keep = MULTI_LABEL_SUFFIXES.has(last2) ? 3 : 2;
   }
   const subLabels = labels.slice(0, n - keep);
-  const domain = keep === 0 ? '.' : labels.slice(n - keep).join('.');
+  domain ??= keep === 0 ? '.' : labels.slice(n - keep).join('.');
   let subLength = 0;
   let maxLabelLength = 0;
   for (const l of subLabels) {
@@ -85,6 +87,24 @@ function computeFeatures(qname: Name | string, zone?: string): NameFeatures {
     maxLabelLength,
     entropy: subLabels.length > 0 ? shannonEntropy(subLabels) : 0,
   };
+}
+
+/**
+ * The domain of the names answered from one zone: one string for all of them, so the detector,
+ * which compares it with the last query's and looks its state up by it, compares one string
+ * with itself (equal copies compare character by character) and hashes it once. The last zone
+ * is kept: answers come in runs from one zone.
+ */
+let lastZone = '';
+let lastZoneDomain = { domain: '', labels: 0 };
+
+function zoneDomain(zone: string): { domain: string; labels: number } {
+  if (zone === lastZone) return lastZoneDomain;
+  let d = zone.toLowerCase();
+  if (d.endsWith('.')) d = d.slice(0, -1);
+  lastZone = zone;
+  lastZoneDomain = { domain: d, labels: d.split('.').length };
+  return lastZoneDomain;
 }
 
 const counts = new Int32Array(256);

@@ -29,6 +29,13 @@ test('registered domain, subdomain part and entropy', () => {
     ['.', undefined, '.', ''],
     ['x.y.tunnel.corp.example.', 'corp.example.', 'corp.example', 'x.y.tunnel'],
     ['4.3.2.1.in-addr.arpa', undefined, '1.in-addr.arpa', '4.3.2'],
+    // The answering zone's domain is kept from one name to the next: switching zones, case and
+    // the apex itself must each get their own.
+    ['A.B.Corp.Example.', 'Corp.Example.', 'corp.example', 'a.b'],
+    ['x.other.test.', 'other.test.', 'other.test', 'x'],
+    ['corp.example.', 'corp.example.', 'corp.example', ''],
+    ['www.example.com.', undefined, 'example.com', 'www'],
+    ['deep.x.other.test.', 'other.test.', 'other.test', 'deep.x'],
   ];
   for (const [q, zone, domain, sub] of cases) {
     const f = nameFeatures(q, zone);
