@@ -70,6 +70,9 @@ const remoteEntry = z.string().superRefine((s, ctx) => {
   }
 });
 
+/** An address of this host to send from (`notify-source`, `transfer-source`). */
+const sourceAddress = z.string().refine((s) => isIP(s) !== 0, { message: 'an IP address of this host is expected here' });
+
 // ---- sections ----
 
 const zoneSchema = z
@@ -87,6 +90,8 @@ const zoneSchema = z
       .array(remoteEntry)
       .optional()
       .describe('Where to send NOTIFY on every change, as `"ADDRESS[:PORT] [key NAME]"` (port 53 by default); with `allow-transfer` set, the in-zone addresses of the zone\'s NS (not the SOA MNAME) are notified too.'),
+    'notify-source': sourceAddress.optional().describe('Our address for the NOTIFY messages of this zone (BIND\'s `notify-source`), used for targets of its family (IPv4 or IPv6); a secondary that accepts NOTIFY only from its primary\'s address checks it. Default: the address the system picks for the target (on one host, 127.0.0.1 for a loopback target).'),
+    'transfer-source': sourceAddress.optional().describe('Secondary zone: our address for the SOA checks and transfers from `primaries` of its family (BIND\'s `transfer-source`), for a primary that allows transfers by address. Default: the address the system picks.'),
     'allow-update': aclList
       .optional()
       .describe('Who may send dynamic updates (RFC 2136; ACL entries, e.g. `key xfr-key`; default none). An update is answered once written to `FILE.jnl` and flushed to disk; the zone file is rewritten from memory every minute and on shutdown.'),
@@ -102,6 +107,7 @@ const zoneSchema = z
   .superRefine((zc, ctx) => {
     if (!zc.primaries && !zc.file && zc.catalog !== 'produce') ctx.addIssue({ code: 'custom', message: 'a primary zone needs "file"', path: [] });
     if (zc.catalog === 'consume' && !zc.primaries) ctx.addIssue({ code: 'custom', message: '"catalog: consume" needs "primaries" (the catalog is pulled like a secondary zone)', path: ['catalog'] });
+    if (zc['transfer-source'] !== undefined && !zc.primaries) ctx.addIssue({ code: 'custom', message: '"transfer-source" is for a secondary zone (one with "primaries")', path: ['transfer-source'] });
     if (zc.catalog === 'produce' && zc.primaries) ctx.addIssue({ code: 'custom', message: '"catalog: produce" is generated here; it cannot have "primaries"', path: ['catalog'] });
   })
   .describe('One zone. A zone with `file` and no `primaries` is a primary, served from its file.');

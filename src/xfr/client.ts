@@ -15,6 +15,12 @@ export interface Remote {
   readonly address: string;
   readonly port: number;
   readonly key?: TsigKey;
+  /**
+   * Our address to send from (`notify-source`, `transfer-source`); unset: the system picks one.
+   * A secondary that accepts NOTIFY only from its primary's address, or a primary that allows
+   * transfers by address, checks this one.
+   */
+  readonly source?: string;
   /** As configured, for logs. */
   readonly text: string;
 }
@@ -124,7 +130,10 @@ export function exchangeUdp(remote: Remote, msg: Message, timeoutMs = 2000): Pro
         finish(e instanceof XfrClientError ? e : new XfrClientError(`${remote.text}: undecodable answer: ${(e as Error).message}`));
       }
     });
-    sock.connect(remote.port, remote.address, () => sock.send(req.wire, (e) => e && finish(new XfrClientError(`${remote.text}: ${e.message}`))));
+    const send = () => sock.connect(remote.port, remote.address, () => sock.send(req.wire, (e) => e && finish(new XfrClientError(`${remote.text}: ${e.message}`))));
+    // A bind failure (an address this host does not have) comes as the socket's 'error'.
+    if (remote.source !== undefined) sock.bind({ address: remote.source, port: 0 }, send);
+    else send();
   });
 }
 
@@ -164,7 +173,7 @@ class FrameStream {
 
   static open(remote: Remote, timeoutMs: number): Promise<FrameStream> {
     return new Promise((resolve, reject) => {
-      const sock = net.connect({ host: remote.address, port: remote.port });
+      const sock = net.connect({ host: remote.address, port: remote.port, ...(remote.source !== undefined ? { localAddress: remote.source } : {}) });
       const timer = setTimeout(() => {
         sock.destroy();
         reject(new XfrClientError(`${remote.text}: TCP connect timed out`));

@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -34,6 +35,10 @@ export interface XfrZoneConfig {
   readonly primaries?: readonly string[];
   readonly 'allow-transfer'?: readonly string[];
   readonly notify?: readonly string[];
+  /** Our address for NOTIFY to targets of its family (BIND's `notify-source`). */
+  readonly 'notify-source'?: string;
+  /** Our address for SOA checks and transfers from primaries of its family (`transfer-source`). */
+  readonly 'transfer-source'?: string;
   readonly 'allow-update'?: readonly string[];
   /**
    * Catalog zones (RFC 9432): `produce` generates this zone from the zones that name it in
@@ -377,7 +382,15 @@ function memberConfig(catalog: XfrZoneConfig, member: Name): XfrZoneConfig {
     primaries: catalog.primaries,
     'allow-transfer': catalog['allow-transfer'],
     notify: catalog.notify,
+    'notify-source': catalog['notify-source'],
+    'transfer-source': catalog['transfer-source'],
   };
+}
+
+/** `remote` sent to from `source` when the two are of one family (else the system's choice). */
+function withSource(remote: Remote, source: string | undefined): Remote {
+  if (source === undefined || isIP(source) !== isIP(remote.address)) return remote;
+  return { ...remote, source };
 }
 
 /** The longest delay a Node timer takes (2^31 - 1 ms). */
@@ -446,6 +459,8 @@ export class ManagedZone {
   transferAcl: Acl = Acl.none;
   updateAcl: Acl = Acl.none;
   notifyTargets: Remote[] = [];
+  /** `notify-source`, for the targets found in the zone's NS too. */
+  private notifySource: string | undefined;
   primaries: Remote[] = [];
   private store: RecordStore | undefined;
   private fileZone: Zone | undefined;
@@ -503,19 +518,20 @@ export class ManagedZone {
     };
     this.transferAcl = acl('allow-transfer', zc['allow-transfer']);
     this.updateAcl = acl('allow-update', zc['allow-update']);
-    const remotes = (label: string, list: readonly string[] | undefined): Remote[] => {
+    const remotes = (label: string, list: readonly string[] | undefined, source: string | undefined): Remote[] => {
       const out: Remote[] = [];
       for (const t of list ?? []) {
         try {
-          out.push(parseRemote(t, (n) => this.svc.keyByName(n)));
+          out.push(withSource(parseRemote(t, (n) => this.svc.keyByName(n)), source));
         } catch (e) {
           this.log.error({ zone: this.name }, `${label}: ${(e as Error).message}`);
         }
       }
       return out;
     };
-    this.notifyTargets = remotes('notify', zc.notify);
-    this.primaries = remotes('primaries', zc.primaries);
+    this.notifySource = zc['notify-source'];
+    this.notifyTargets = remotes('notify', zc.notify, this.notifySource);
+    this.primaries = remotes('primaries', zc.primaries, zc['transfer-source']);
   }
 
   /** Runs changes to this zone one at a time. */
@@ -780,7 +796,7 @@ export class ManagedZone {
           const address = (a.data as { address: string }).address;
           if (seen.has(address)) continue;
           seen.add(address);
-          out.push({ address, port: 53, text: `${address}:53 (NS ${target})` });
+          out.push(withSource({ address, port: 53, text: `${address}:53 (NS ${target})` }, this.notifySource));
         }
       }
     }

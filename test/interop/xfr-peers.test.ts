@@ -1,7 +1,8 @@
 // Zone transfers with real peers on loopback (RFC 5936 AXFR, RFC 1995 IXFR, RFC 1996 NOTIFY,
 // RFC 2136 UPDATE, RFC 8945 TSIG): BIND and Knot as secondaries of Portcullis, Portcullis as
-// secondary of BIND, and a kill -9 crash test of dynamic update. Ports 16310-16329 on 127.0.0.1
-// (named listens only on addresses configured on an interface).
+// secondary of BIND, NSD as secondary taking our NOTIFY from `notify-source`, and a kill -9 crash
+// test of dynamic update. Ports 16310-16329 on 127.0.0.1 (named listens only on addresses
+// configured on an interface); the NSD test uses 127.0.0.114-115, ports 16375-16376.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -188,6 +189,58 @@ test('Portcullis as secondary of BIND: AXFR, NOTIFY + IXFR after nsupdate, resta
   } finally {
     await pc?.kill();
     await bind?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('notify-source: NSD, as secondary, takes our NOTIFY only from the address it allows', { skip: requirePeer('nsd') || requirePortcullis() }, async (t) => {
+  // Two loopback addresses (NSD binds any address of 127.0.0.0/8): Portcullis primary on
+  // 127.0.0.115:16376, NSD secondary on 127.0.0.114:16375 allowing NOTIFY from 127.0.0.115
+  // only. An unbound socket would send from 127.0.0.1, which NSD refuses. Refresh is an hour,
+  // so only a NOTIFY that NSD accepts brings the change over within the wait.
+  const dir = mkdtempSync(join(tmpdir(), 'pc-notify-source-'));
+  const [PRIMARY, SECONDARY] = ['127.0.0.115', '127.0.0.114'];
+  const [P, N] = [16376, 16375];
+  const at = (address: string, port: number): Remote => ({ address, port, text: `${address}:${port}` });
+  const serialOn = async (r: Remote): Promise<number | undefined> => {
+    try {
+      const { message } = await exchangeUdp(r, makeMessage({ question: [{ name: origin, type: RRType.SOA, class: RRClass.IN }] }), 500);
+      const soa = message.answer.find((x) => x.type === RRType.SOA);
+      return message.rcode === Rcode.NOERROR && soa ? (soa.data as SoaData).serial : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  writeFileSync(join(dir, 'example.test.zone'), zoneText(2024020101, '3600 600 86400 60'));
+  const procs: Daemon[] = [];
+  try {
+    procs.push(await startPortcullisYaml(dir, [
+      `listen: ["${PRIMARY}:${P}"]`,
+      'keys:', `  xfr-key: { algorithm: hmac-sha256, secret: "${SECRET}" }`,
+      'zones:', `  - name: ${ORIGIN}`, '    file: example.test.zone',
+      '    allow-transfer: [127.0.0.0/8]', '    allow-update: [xfr-key]',
+      `    notify: ["${SECONDARY}:${N}"]`, `    notify-source: ${PRIMARY}`, '',
+    ].join('\n')));
+    writeFileSync(join(dir, 'nsd.conf'), [
+      'server:', `  ip-address: ${SECONDARY}@${N}`, '  do-ip6: no', '  username: ""', `  zonesdir: "${dir}"`,
+      '  database: ""', `  pidfile: "${dir}/nsd.pid"`, `  xfrdfile: "${dir}/xfrd.state"`, `  zonelistfile: "${dir}/zone.list"`,
+      `  xfrdir: "${dir}"`, '  server-count: 1', '  verbosity: 2',
+      'remote-control:', '  control-enable: no',
+      'zone:', `  name: "${ORIGIN}"`, '  zonefile: "nsd-sec.db"',
+      `  request-xfr: AXFR ${PRIMARY}@${P} NOKEY`, `  allow-notify: ${PRIMARY} NOKEY`, '',
+    ].join('\n'));
+    const nsd = await daemon(findBinary('nsd')!, ['-d', '-c', join(dir, 'nsd.conf')], dir, async () => (await serialOn(at(SECONDARY, N))) !== undefined, 'nsd');
+    procs.push(nsd);
+    assert.equal(await serialOn(at(SECONDARY, N)), 2024020101, 'NSD transferred the zone');
+    const res = await exchangeUdp({ ...at(PRIMARY, P), key }, makeMessage({
+      opcode: Opcode.UPDATE, question: [{ name: origin, type: RRType.SOA, class: RRClass.IN }],
+      authority: [recordFromText(`notified.${ORIGIN}. 300 IN A 192.0.2.99`)],
+    }));
+    assert.equal(res.message.rcode, Rcode.NOERROR);
+    assert.ok(await waitFor(async () => (await serialOn(at(SECONDARY, N))) === 2024020102, 50), `NSD took the NOTIFY and transferred the change: ${nsd.out().slice(-600)}`);
+    t.diagnostic(nsd.out().split('\n').filter((l) => /notify/i.test(l)).slice(-3).join('\n'));
+  } finally {
+    for (const p of procs.reverse()) await p.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 });
