@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { open, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Name, Rcode, RRType, type Message, type ResourceRecord, type SoaData } from '../wire/index.js';
 import { buildZone, type Zone } from '../zone/zone.js';

@@ -39,15 +39,18 @@ function zoneText(serial: number, timers = '2 1 600 60'): string {
 
 const remote = (port: number, withKey = true): Remote => ({ address: HOST, port, key: withKey ? key : undefined, text: `${HOST}:${port}` });
 
-async function serialAt(port: number): Promise<number | undefined> {
+/** The zone's serial as `r` serves it, undefined while it serves none. */
+async function serialOn(r: Remote): Promise<number | undefined> {
   try {
-    const { message } = await exchangeUdp(remote(port, false), makeMessage({ question: [{ name: origin, type: RRType.SOA, class: RRClass.IN }] }), 500);
-    const soa = message.answer.find((r) => r.type === RRType.SOA);
+    const { message } = await exchangeUdp(r, makeMessage({ question: [{ name: origin, type: RRType.SOA, class: RRClass.IN }] }), 500);
+    const soa = message.answer.find((x) => x.type === RRType.SOA);
     return message.rcode === Rcode.NOERROR && soa ? (soa.data as SoaData).serial : undefined;
   } catch {
     return undefined;
   }
 }
+
+const serialAt = (port: number): Promise<number | undefined> => serialOn(remote(port, false));
 
 async function waitFor(cond: () => Promise<boolean>, tries = 150): Promise<boolean> {
   for (let i = 0; i < tries; i++) {
@@ -202,15 +205,6 @@ test('notify-source: NSD, as secondary, takes our NOTIFY only from the address i
   const [PRIMARY, SECONDARY] = ['127.0.0.115', '127.0.0.114'];
   const [P, N] = [16376, 16375];
   const at = (address: string, port: number): Remote => ({ address, port, text: `${address}:${port}` });
-  const serialOn = async (r: Remote): Promise<number | undefined> => {
-    try {
-      const { message } = await exchangeUdp(r, makeMessage({ question: [{ name: origin, type: RRType.SOA, class: RRClass.IN }] }), 500);
-      const soa = message.answer.find((x) => x.type === RRType.SOA);
-      return message.rcode === Rcode.NOERROR && soa ? (soa.data as SoaData).serial : undefined;
-    } catch {
-      return undefined;
-    }
-  };
   writeFileSync(join(dir, 'example.test.zone'), zoneText(2024020101, '3600 600 86400 60'));
   const procs: Daemon[] = [];
   try {
