@@ -189,7 +189,7 @@ test('secondary: AXFR in, NOTIFY-triggered IXFR in, restart from disk, expiry; N
   const sfile = join(dir, 'secondary.zone');
   // Short timers so expiry can be seen: refresh 1, retry 1, expire 3.
   const fz = loadZoneFile(ORIGIN, pfile, zoneText(ORIGIN, 7, [], '1 1 3 300'));
-  const pconf = { keys: KEYS, zones: [{ name: ORIGIN, file: pfile, 'allow-transfer': ['xfr-key'], 'allow-update': ['xfr-key'], notify: ['127.0.0.81:16302 key xfr-key'] }] };
+  const pconf = { keys: KEYS, zones: [{ name: ORIGIN, file: pfile, 'allow-transfer': ['xfr-key'], 'allow-update': ['xfr-key'], notify: ['127.0.0.81:16302 key xfr-key'], 'notify-source': '127.0.0.80' }] };
   const sconf = { keys: KEYS, zones: [{ name: ORIGIN, file: sfile, primaries: ['127.0.0.80:16301 key xfr-key'] }] };
   let primary = await startNode('127.0.0.80', 16301, pconf, [fz]);
   let secondary = await startNode('127.0.0.81', 16302, sconf, []);
@@ -201,6 +201,8 @@ test('secondary: AXFR in, NOTIFY-triggered IXFR in, restart from disk, expiry; N
     const add = recordFromText('fresh.example.test. 60 IN TXT "via ixfr"');
     assert.equal((await exchangeUdp(remote, updateMessage([add]))).message.rcode, Rcode.NOERROR);
     assert.ok(await eventually(() => serialOf(secondary) === 8), 'NOTIFY, then IXFR');
+    // Sent from the primary's address (notify-source), so the secondary took it.
+    assert.ok(primary.log.lines.some((l) => l.includes('NOTIFY answered') && l.includes('"rcode":0')), `NOTIFY accepted: ${primary.log.lines.filter((l) => l.includes('NOTIFY')).join('\n')}`);
     assert.ok(secondary.log.lines.some((l) => l.includes('IXFR in')), 'the change came as differences');
     assert.deepEqual(texts(secondary.zones().get(origin, RRClass.IN)!.records()), texts(primary.zones().get(origin, RRClass.IN)!.records()));
     // NOTIFY from an address that is not a primary: REFUSED.
