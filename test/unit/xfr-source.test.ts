@@ -4,7 +4,7 @@
 // on 127.0.0.110-113, ports 16371-16374.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeMessage, Name, Opcode, Rcode, RRClass, RRType, recordFromText, type ResourceRecord } from '../../src/wire/index.js';
 import { makeTsigKey } from '../../src/xfr/tsig.js';
@@ -97,7 +97,6 @@ for (const withSource of [false, true]) {
 test('notify-source and transfer-source must be IP addresses, transfer-source only for a secondary (the error names the field)', async () => {
   const dir = tempDir('source-config');
   const cfg = join(dir, 'c.yaml');
-  const { writeFileSync } = await import('node:fs');
   try {
     writeFileSync(cfg, ['zones:', '  - name: a.test', '    primaries: ["127.0.0.1:5300"]', '    transfer-source: "ns1.example"', ''].join('\n'));
     await assert.rejects(loadConfig(cfg), (e: Error) => /transfer-source/.test(e.message) && /IP address/.test(e.message));
