@@ -228,3 +228,57 @@ test('packed A: exactly the canonical addresses are held as numbers, and every a
   assert.ok(packed > 1000 && packed < texts.length, `${packed} of ${texts.length} packed`);
   t.diagnostic(`${packed} of ${texts.length} addresses held as numbers`);
 });
+
+test('prefetch: batches added in order, out of order, in part or not at all build the same tree', () => {
+  // Names repeat out of line (a lookup that must hit), share Name objects in runs (one prefetch
+  // entry for several records), and records outside the zone sit in between (skipped before
+  // their owner is looked up, so the builder must step over their prefetched names).
+  const lines = ['$TTL 300', '@ SOA ns h 1 2 3 4 5', '@ NS ns', 'ns A 192.0.2.1'];
+  for (let i = 0; i < 400; i++) {
+    lines.push(`h${i} A 10.0.${i >> 8}.${i & 255}`);
+    if (i % 3 === 0) lines.push(`  TXT "run ${i}"`);
+    if (i % 7 === 0) lines.push(`h${i >> 1} AAAA 2001:db8::${i}`);
+    if (i % 11 === 0) lines.push(`x${i}.outside.example. A 192.0.2.9`);
+    if (i % 13 === 0) lines.push(`h${i} A 10.0.${i >> 8}.${i & 255}`); // a duplicate, out of line
+    if (i % 17 === 0) lines.push(`_t._u.h${i} SRV 0 0 1 h${i}`);
+  }
+  const records = parseZoneText(lines.join('\n') + '\n', { origin });
+  const build = (feed: (b: ZoneBuilder) => void): { printed: string[]; events: string[]; nodes: number } => {
+    const events: string[] = [];
+    const b = new ZoneBuilder(origin, { outside: 'skip', pack: true, onRecord: (e, rr) => events.push(`${e} ${recordToText(rr)}`) });
+    feed(b);
+    const zone = b.finish();
+    return { printed: [...zone.records()].map((rr) => recordToText(rr)), events, nodes: zone.nodeCount };
+  };
+  const plain = build((b) => { for (const rr of records) b.add(rr); });
+  assert.ok(plain.events.some((e) => e.startsWith('duplicate')) && plain.events.some((e) => e.startsWith('outside')));
+  const batches = (size: number): ResourceRecord[][] => {
+    const out: ResourceRecord[][] = [];
+    for (let i = 0; i < records.length; i += size) out.push(records.slice(i, i + size));
+    return out;
+  };
+  for (const size of [1, 5, 64, 1024]) {
+    // In order, as loadZoneFile feeds it.
+    assert.deepEqual(build((b) => { for (const batch of batches(size)) { b.prefetch(batch); for (const rr of batch) b.add(rr); } }), plain, `in order, batches of ${size}`);
+  }
+  // Prefetched batches whose records come later, in part, or from another batch: the tree and
+  // the events must not change (only the head start is lost).
+  const shuffled = build((b) => {
+    const all = batches(16);
+    for (let k = 0; k < all.length; k++) {
+      b.prefetch(all[(k + 1) % all.length]!);
+      for (const rr of all[k]!) b.add(rr);
+    }
+  });
+  assert.deepEqual(shuffled.printed, plain.printed);
+  assert.equal(shuffled.nodes, plain.nodes);
+  assert.deepEqual([...shuffled.events].sort(), [...plain.events].sort());
+  const reversedWithin = build((b) => {
+    for (const batch of batches(32)) {
+      b.prefetch(batch);
+      for (let i = batch.length - 1; i >= 0; i--) b.add(batch[i]!);
+    }
+  });
+  assert.deepEqual(reversedWithin.printed, plain.printed);
+  assert.equal(reversedWithin.nodes, plain.nodes);
+});

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Name, recordToText, type ResourceRecord } from '../../src/wire/index.js';
-import { loadZoneFile } from '../../src/zone/checks-load.js';
+import { expectedNames, loadZoneFile, ownerLines } from '../../src/zone/checks-load.js';
 import { checkBuiltZone, checkZone, findingText } from '../../src/zone/checks.js';
 import { readZoneFile, RecordPositions, warningText, type ZoneWarning } from '../../src/zone/parser.js';
 import { buildZone, ZoneBuildError, type Zone } from '../../src/zone/zone.js';
@@ -103,4 +103,27 @@ test('zones the builder refuses (two SOAs, no SOA) are explained as before, with
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the node table is sized from the owner lines of the file, not from its bytes', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'expected-names-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Lines that start with an owner; not comments, directives, blank owners or continuations.
+  assert.equal(ownerLines(Buffer.from('$TTL 1\n@ SOA ns h (\n 1 2 3 4 5 )\n  NS ns\n; note\n\nns A 192.0.2.1\r\n\tA 192.0.2.2\nlast A 192.0.2.3')), 3);
+  // A generated hosting zone (one owner per record, some empty non-terminals): near its names.
+  const hosts = join(dir, 'hosts.zone');
+  await generateZone(hosts, 50_000);
+  const origin = Name.parse('bench.test.');
+  const loaded = await loadZoneFile(origin, hosts);
+  const guess = await expectedNames(hosts);
+  assert.ok(guess > loaded.zone!.nodeCount * 0.75 && guess < loaded.zone!.nodeCount * 1.25, `${guess} for ${loaded.zone!.nodeCount} names`);
+  // A signed zone as dnssec-signzone prints it: many lines per owner, one owner line each.
+  const signed = join(dir, 'signed.zone');
+  const lines = ['$TTL 300', 'example.test. SOA ns h 1 2 3 4 5', '  RRSIG SOA 8 2 300 (', '    20300101000000 20200101000000 1 example.test.', '    AAAA== )'];
+  for (let i = 0; i < 2000; i++) lines.push(`h${i}.example.test. A 192.0.2.1`, '  RRSIG A 8 3 300 (', '    20300101000000 20200101000000 1 example.test.', '    AAAA== )', `  NSEC h${i + 1}.example.test. A RRSIG NSEC`);
+  writeFileSync(signed, lines.join('\n') + '\n');
+  assert.equal(await expectedNames(signed), 2001);
+  writeFileSync(join(dir, 'empty.zone'), '');
+  assert.equal(await expectedNames(join(dir, 'empty.zone')), 0);
+  assert.equal(await expectedNames(join(dir, 'missing.zone')), 0);
 });
