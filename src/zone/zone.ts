@@ -202,7 +202,7 @@ function packedKind(type: number, cls: number): number {
 
 /** The set as one of the two packed classes, or undefined. */
 function asPacked(set: RRset): PackedRRset | PackedNode | undefined {
-  return set instanceof PackedRRset || set instanceof PackedNode ? set : undefined;
+  return set instanceof PackedRRset || (set instanceof PackedNode && set.isOwnSet) ? set : undefined;
 }
 
 /** The one record of a packed set, built anew on each read. */
@@ -296,13 +296,36 @@ export function sharePackedTarget(set: RRset, name: Name): boolean {
   return true;
 }
 
-/** The rarely set links of a node, in one object shared by the nodes that have none. */
+/**
+ * The rarely set links of a node as an object: `above` and `wild` of any node, and for a
+ * PackedNode that is its own set, that set's `additional` and `sigs` (see NodeLinks).
+ */
 interface NodeExtra {
   readonly above: ZoneNode | undefined;
   readonly wild: ZoneNode | undefined;
+  readonly additional: readonly RRset[] | undefined;
+  readonly sigs: readonly ResourceRecord[] | undefined;
 }
 
-const NO_NODE_EXTRA: NodeExtra = Object.freeze({ above: undefined, wild: undefined });
+const NO_NODE_EXTRA: NodeExtra = Object.freeze({ above: undefined, wild: undefined, additional: undefined, sigs: undefined });
+
+/**
+ * A node's rare links in one field, in the form that most nodes can share or that needs no
+ * object of its own: NO_NODE_EXTRA (none), the `above` node itself (occluded glue), the
+ * `additional` array itself (a packed delegation's or MX's targets), or a NodeExtra with all four.
+ */
+type NodeLinks = NodeExtra | ZoneNode | readonly RRset[];
+
+function nodeLinks(above: ZoneNode | undefined, wild: ZoneNode | undefined, additional: readonly RRset[] | undefined, sigs: readonly ResourceRecord[] | undefined): NodeLinks {
+  if (wild === undefined && sigs === undefined) {
+    if (additional === undefined) return above ?? NO_NODE_EXTRA;
+    if (above === undefined) return additional;
+  }
+  return { above, wild, additional, sigs };
+}
+
+/** `sets` of a PackedNode that is no longer its own set: its own set's fields are unused. */
+const UNPACKED = -1;
 
 /**
  * A node of the zone tree, one per name that owns data, plus one per empty non-terminal.
@@ -313,18 +336,16 @@ export class ZoneNode {
   /**
    * The RRsets: the one set itself (most names of a large zone own one), or an array of two or
    * more in ascending type order, or the shared empty array (an empty non-terminal, RFC 4592
-   * §2.2.2). Never changed in place (the builder replaces it).
+   * §2.2.2). Never changed in place (the builder replaces it). A PackedNode that is its own
+   * set keeps its RDATA here instead (see there).
    */
-  private sets: RRset | RRset[] = NO_RRSETS;
+  protected sets: RRset | RRset[] | Packed = NO_RRSETS;
   /** `flags` (low 5 bits) and `index + 1` (above them) in one number: one field less per node. */
   private bits = 0;
   /** The node one label up (undefined at the apex). */
   parent: ZoneNode | undefined = undefined;
-  /**
-   * `above` and `wild`, which few nodes have, in one field: NO_NODE_EXTRA (neither), the
-   * `above` node itself (no `wild`: occluded glue), or a NodeExtra holding both.
-   */
-  private extra: NodeExtra | ZoneNode = NO_NODE_EXTRA;
+  /** `above` and `wild`, which few nodes have, and a PackedNode's set links (see NodeLinks). */
+  protected extra: NodeLinks = NO_NODE_EXTRA;
   constructor(readonly name: Name) {}
 
   /**
@@ -333,26 +354,33 @@ export class ZoneNode {
    */
   get above(): ZoneNode | undefined {
     const x = this.extra;
-    return x instanceof ZoneNode ? x : x.above;
+    return x instanceof ZoneNode ? x : Array.isArray(x) ? undefined : (x as NodeExtra).above;
   }
 
   set above(v: ZoneNode | undefined) {
-    this.update(v, this.wild);
+    this.extra = nodeLinks(v, this.wild, this.ownAdditional, this.ownSigs);
   }
 
   /** The `*` child of this node, the source of synthesis when this node is the closest encloser. */
   get wild(): ZoneNode | undefined {
     const x = this.extra;
-    return x instanceof ZoneNode ? undefined : x.wild;
+    return x instanceof ZoneNode || Array.isArray(x) ? undefined : (x as NodeExtra).wild;
   }
 
   set wild(v: ZoneNode | undefined) {
-    this.update(this.above, v);
+    this.extra = nodeLinks(this.above, v, this.ownAdditional, this.ownSigs);
   }
 
-  private update(above: ZoneNode | undefined, wild: ZoneNode | undefined): void {
-    if (wild === undefined) this.extra = above ?? NO_NODE_EXTRA;
-    else this.extra = { above, wild };
+  /** The `additional` held in `extra` (a PackedNode's own set's). */
+  protected get ownAdditional(): readonly RRset[] | undefined {
+    const x = this.extra;
+    return Array.isArray(x) ? x : x instanceof ZoneNode ? undefined : (x as NodeExtra).additional;
+  }
+
+  /** The `sigs` held in `extra` (a PackedNode's own set's). */
+  protected get ownSigs(): readonly ResourceRecord[] | undefined {
+    const x = this.extra;
+    return Array.isArray(x) || x instanceof ZoneNode ? undefined : (x as NodeExtra).sigs;
   }
 
   /** NodeFlag bits, set by compile(). */
@@ -378,36 +406,32 @@ export class ZoneNode {
 
   /** RRsets in ascending type order; a node of one set gives a new one-element array each time. */
   get rrsets(): RRset[] {
-    const s = this.sets;
+    const s = this.sets as RRset | RRset[];
     return Array.isArray(s) ? s : [s];
-  }
-
-  set rrsets(v: RRset[]) {
-    this.sets = v.length === 1 ? v[0]! : v;
   }
 
   /** How many RRsets the node has (`rrsets.length` without building an array). */
   get rrsetCount(): number {
-    const s = this.sets;
+    const s = this.sets as RRset | RRset[];
     return Array.isArray(s) ? s.length : 1;
   }
 
   /** The i-th RRset in ascending type order (`rrsets[i]` without building an array). */
   rrsetAt(i: number): RRset {
-    const s = this.sets;
+    const s = this.sets as RRset | RRset[];
     return Array.isArray(s) ? s[i]! : s;
   }
 
   /** Adds a set of a type the node does not have yet, in type order. */
   addRRset(set: RRset): void {
-    const s = this.sets;
+    const s = this.sets as RRset | RRset[];
     if (Array.isArray(s) && s.length === 0) this.sets = set;
     else this.sets = insertSorted(Array.isArray(s) ? s : [s], set);
   }
 
   /** Puts `next` where `prev` was. */
   replaceRRset(prev: RRset, next: RRset): void {
-    const s = this.sets;
+    const s = this.sets as RRset | RRset[];
     if (s === prev) this.sets = next;
     else if (Array.isArray(s)) this.sets = s.map((x) => (x === prev ? next : x));
   }
@@ -427,7 +451,7 @@ export class ZoneNode {
   }
 
   getRRset(type: number): RRset | undefined {
-    const sets = this.sets;
+    const sets = this.sets as RRset | RRset[];
     if (!Array.isArray(sets)) return sets.type === type ? sets : undefined;
     for (let i = 0; i < sets.length; i++) if (sets[i]!.type === type) return sets[i];
     return undefined;
@@ -435,21 +459,35 @@ export class ZoneNode {
 }
 
 /**
- * A node whose first RRset is a packed one-record set (see PackedRRset) held in the node itself:
- * the node is that RRset too (`rrsetAt(0) === node` until the builder replaces it). Most names
- * of a large zone own exactly one record, and this spares each of them one heap object (64
- * bytes) for 32 bytes more on the node. When a second record of the set arrives the
- * builder puts an ordinary set in its place and the node's own set fields are left unused.
+ * A node whose one RRset is a packed one-record set (see PackedRRset) held in the node itself:
+ * the node is that RRset too (`rrsetAt(0) === node`). Most names of a large zone own exactly one
+ * record, and this spares each of them one heap object (64 bytes) for 16 bytes more on the
+ * node: the RDATA sits in the node's `sets` field, the set's `additional` and `sigs` in its
+ * `extra` (NodeLinks), and only type, class and TTL take fields of their own. At a million
+ * such nodes each field is 8 MB for the collector to copy while the zone loads.
+ *
+ * When the builder gives the node a second set, or a second record for its own (an ordinary set
+ * in the packed one's place), the node stops being a set: `sets` then holds the sets as in any
+ * node (its own one moved into a PackedRRset), the TTL field says UNPACKED, and the node's own
+ * set fields are unused. That happens only while the tree is built, before anything keeps a
+ * reference to the node as a set.
  */
 class PackedNode extends ZoneNode implements RRset {
   /** See packedKind. */
   private readonly kind: number;
-  private setLinks: RRsetLinkField = NO_EXTRA;
+  /** The set's TTL, or UNPACKED. */
+  private ownTtl: number;
 
-  constructor(name: Name, type: number, cls: number, readonly ttl: number, private packed: Packed) {
+  constructor(name: Name, type: number, cls: number, ttl: number, packed: Packed) {
     super(name);
     this.kind = packedKind(type, cls);
-    this.addRRset(this);
+    this.ownTtl = ttl;
+    this.sets = packed;
+  }
+
+  /** The node is its own (only) set. */
+  get isOwnSet(): boolean {
+    return this.ownTtl !== UNPACKED;
   }
 
   get type(): number {
@@ -460,34 +498,78 @@ class PackedNode extends ZoneNode implements RRset {
     return this.kind >>> 16;
   }
 
+  get ttl(): number {
+    return this.ownTtl;
+  }
+
   get records(): readonly ResourceRecord[] {
-    return packedRecords(this.name, this.kind, this.ttl, this.packed);
+    return packedRecords(this.name, this.kind, this.ownTtl, this.sets as Packed);
   }
 
   /** Holds `name` in place of the target Name it holds (sharePackedTarget checks that it does). */
   shareTarget(name: Name): void {
-    this.packed = name;
+    this.sets = name;
   }
 
   /** The RDATA as held (see packedForm). */
   get held(): Packed {
-    return this.packed;
+    return this.sets as Packed;
   }
 
   get additional(): readonly RRset[] | undefined {
-    return linkedAdditional(this.setLinks);
+    return this.ownAdditional;
   }
 
   set additional(v: readonly RRset[] | undefined) {
-    this.setLinks = links(v, this.sigs);
+    this.extra = nodeLinks(this.above, this.wild, v, this.ownSigs);
   }
 
   get sigs(): readonly ResourceRecord[] | undefined {
-    return linkedSigs(this.setLinks);
+    return this.ownSigs;
   }
 
   set sigs(v: readonly ResourceRecord[] | undefined) {
-    this.setLinks = links(this.additional, v);
+    this.extra = nodeLinks(this.above, this.wild, this.ownAdditional, v);
+  }
+
+  /** Stops being a set: the node's sets become `sets` (its own set no longer among them). */
+  private unpack(sets: RRset | RRset[]): void {
+    this.ownTtl = UNPACKED;
+    this.sets = sets;
+  }
+
+  override get rrsets(): RRset[] {
+    return this.isOwnSet ? [this] : super.rrsets;
+  }
+
+  override get rrsetCount(): number {
+    return this.isOwnSet ? 1 : super.rrsetCount;
+  }
+
+  override rrsetAt(i: number): RRset {
+    return this.isOwnSet ? this : super.rrsetAt(i);
+  }
+
+  override addRRset(set: RRset): void {
+    if (!this.isOwnSet) return super.addRRset(set);
+    // Its own set moves into a set object of its own, beside the new one. Only the builder adds
+    // sets, before compile() links any, so there are no `additional` or `sigs` to move.
+    const own = new PackedRRset(this.name, this.type, this.class, this.ownTtl, this.sets as Packed);
+    this.unpack(insertSorted([own], set));
+  }
+
+  override replaceRRset(prev: RRset, next: RRset): void {
+    if (!this.isOwnSet) return super.replaceRRset(prev, next);
+    if (prev === this) this.unpack(next);
+  }
+
+  override get isEmptyNonTerminal(): boolean {
+    return this.isOwnSet ? false : super.isEmptyNonTerminal;
+  }
+
+  override getRRset(type: number): RRset | undefined {
+    if (this.isOwnSet) return (this.kind & 0xffff) === type ? this : undefined;
+    return super.getRRset(type);
   }
 }
 

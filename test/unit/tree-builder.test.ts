@@ -134,6 +134,8 @@ cn3 CNAME nowhere.other.test.
 dn2 DNAME Example.net.
 sub NS ns.sub
 ns.sub A 192.0.2.15
+mxw MX 1 v6
+*.mxw TXT "below a packed MX with targets"
 `, { origin: ORIGIN });
   const now = 1_700_000_000;
   const key = generateZoneKey(ORIGIN, 13, true, now - 86400);
@@ -154,8 +156,12 @@ ns.sub A 192.0.2.15
     for (const node of packed.nodes) {
       const ref = reference.getNode(node.name)!;
       assert.deepEqual(node.rrsets.map((s) => [s.type, s.class, s.ttl, s.name.toString()]), ref.rrsets.map((s) => [s.type, s.class, s.ttl, s.name.toString()]));
+      // A packed node keeps its set's links in the field of its own (above, wild): all four at once.
+      assert.deepEqual([node.flags, node.above?.name.toString(), node.wild?.name.toString()], [ref.flags, ref.above?.name.toString(), ref.wild?.name.toString()], `${node.name}`);
       for (const set of node.rrsets) {
         if (isPackedRRset(set)) packedSets++;
+        const targets = (x: typeof set | undefined): string[] => (x?.additional ?? []).map((a) => `${a.name} ${a.type}`);
+        assert.deepEqual(targets(set), targets(ref.getRRset(set.type)), `${node.name} ${set.type}`);
         assert.deepEqual(set.records.map((rr) => rr.data), ref.getRRset(set.type)!.records.map((rr) => rr.data));
         assert.deepEqual(text(set.sigs ?? []), text(ref.getRRset(set.type)!.sigs ?? []));
       }
