@@ -324,7 +324,7 @@ function nodeLinks(above: ZoneNode | undefined, wild: ZoneNode | undefined, addi
   return { above, wild, additional, sigs };
 }
 
-/** `sets` of a PackedNode that is no longer its own set: its own set's fields are unused. */
+/** The TTL field of a PackedNode that is no longer its own set (its own set fields are unused). */
 const UNPACKED = -1;
 
 /**
