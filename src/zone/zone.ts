@@ -1110,6 +1110,7 @@ export class ZoneBuilder {
     if (!rr.name.isSubdomainOf(origin)) {
       if (this.options.outside !== 'skip') throw new ZoneBuildError(origin, `record outside the zone: ${recordToText(rr)}`);
       this.options.onRecord?.('outside', rr, rr.ttl);
+      if (this.preNames[this.preAt] === rr.name) this.preAt++; // its prefetched hash goes unused
       return false;
     }
     if (isMetaType(rr.type)) throw new ZoneBuildError(origin, `meta type ${typeToString(rr.type)} cannot be zone data: ${recordToText(rr)}`);
