@@ -1237,7 +1237,8 @@ function nodeFor(byKey: NodeTable, name: Name, h: number, originDepth: number, p
   const found = byKey.getHashed(name, h);
   if (found) return found;
   const packed = first === undefined ? undefined : packRdata(first.type, first.data);
-  const node = packed === undefined ? new ZoneNode(name) : new PackedNode(name, first!.type, first!.class, first!.ttl, packed);
+  // A TTL of UNPACKED (-1, no real TTL) would read as a node that is not its own set.
+  const node = packed === undefined || first!.ttl === UNPACKED ? new ZoneNode(name) : new PackedNode(name, first!.type, first!.class, first!.ttl, packed);
   byKey.set(node, h);
   let child: ZoneNode = node;
   while (child.name.labelCount > originDepth) {

@@ -288,3 +288,16 @@ test('prefetch: batches added in order, out of order, in part or not at all buil
   assert.deepEqual(reversedWithin.printed, plain.printed);
   assert.equal(reversedWithin.nodes, plain.nodes);
 });
+
+test('a packed node tells its own set apart by its TTL field: a record built with TTL -1 keeps it', () => {
+  // No zone file gives a negative TTL, but a record built by hand may: it must not read as a
+  // node that has stopped being its own set.
+  const origin = Name.parse('x.test.');
+  const b = new ZoneBuilder(origin, { pack: true });
+  b.add({ name: origin, type: RRType.SOA, class: RRClass.IN, ttl: 60, data: { mname: origin, rname: origin, serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 1 } });
+  const a = Name.parse('a.x.test.');
+  b.add({ name: a, type: RRType.A, class: RRClass.IN, ttl: -1, data: { address: '192.0.2.1' } });
+  const node = b.finish().getNode(a)!;
+  assert.equal(node.rrsetCount, 1);
+  assert.deepEqual(node.rrsetAt(0).records.map((rr) => [rr.ttl, recordToText(rr)]), [[-1, 'a.x.test.\t-1\tIN\tA\t192.0.2.1']]);
+});
