@@ -1085,17 +1085,10 @@ export class ZoneBuilder {
 
   /** The hash of `name` (a new owner): the prefetched one when it is next in line, else computed. */
   private ownerHash(byKey: NodeTable, name: Name): number {
-    const names = this.preNames;
-    // A few steps ahead at most: records the builder skips (outside the zone) leave their
-    // names behind in the list; a record never prefetched must not cost a scan of it.
-    const end = Math.min(names.length, this.preAt + 4);
-    for (let i = this.preAt; i < end; i++) {
-      if (names[i] === name) {
-        this.preAt = i + 1;
-        return this.preHashes[i]!;
-      }
-    }
-    return byKey.hash(name);
+    // In the prefetched order every owner looked up is the next name in line (a skipped
+    // out-of-zone record steps over its own in `add`); any other comes without a head start.
+    if (this.preNames[this.preAt] !== name) return byKey.hash(name);
+    return this.preHashes[this.preAt++]!;
   }
 
   /**
